@@ -1,0 +1,1 @@
+"""Benchmark instances for matchkracht: a seeded generator of synthetic registries."""

@@ -1,0 +1,68 @@
+"""matchkracht: match volunteers to the recurring help residents ask for.
+
+The data flows one way::
+
+    Registry (pandas) → build_problem → Problem (frozen numpy) → Solver → Solution → Plan
+
+Quick start
+-----------
+>>> import matchkracht as mk
+>>> registry = mk.load_demo()
+>>> plan = mk.match(registry, week="2026-W49", time_limit=5, seed=0)
+>>> plan.status in {"optimal", "feasible"}
+True
+>>> mk.check(registry, plan).empty
+True
+"""
+
+from __future__ import annotations
+
+
+from matchkracht.api import match, versions
+from matchkracht.check import check
+from matchkracht.demo import DEMO_WEEK, demo_path, load_demo
+from matchkracht.errors import (
+    InvalidRegistryError,
+    InvalidSettingsError,
+    MatchkrachtError,
+    MatchkrachtWarning,
+)
+from matchkracht.geo import GreatCircleTravel, MatrixTravel
+from matchkracht.horizon import Horizon
+from matchkracht.plan import Plan, build_plan
+from matchkracht.problem import Problem, build_problem
+from matchkracht.registry import Registry
+from matchkracht.settings import SolverSettings
+from matchkracht.solver.base import Solution, Solver
+from matchkracht.solver.cpsat import CpSatSolver
+from matchkracht.solver.greedy import GreedySolver
+
+__version__ = "0.1.0"
+
+
+__all__ = [
+    "DEMO_WEEK",
+    "CpSatSolver",
+    "GreatCircleTravel",
+    "GreedySolver",
+    "Horizon",
+    "InvalidRegistryError",
+    "InvalidSettingsError",
+    "MatchkrachtError",
+    "MatchkrachtWarning",
+    "MatrixTravel",
+    "Plan",
+    "Problem",
+    "Registry",
+    "Solution",
+    "Solver",
+    "SolverSettings",
+    "__version__",
+    "build_plan",
+    "build_problem",
+    "check",
+    "demo_path",
+    "load_demo",
+    "match",
+    "versions",
+]

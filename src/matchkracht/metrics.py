@@ -1,0 +1,89 @@
+"""Plan quality figures: coverage, continuity, travel and load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from matchkracht.problem import Problem
+from matchkracht.solver.base import Solution, covered_tasks
+
+__all__ = ["compute_metrics", "gini", "volunteer_load"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+def gini(values: npt.ArrayLike) -> float:
+    """Gini coefficient of non-negative values (0 = all equal; 0 for all zeros).
+
+    Examples
+    --------
+    >>> gini([1, 1, 1, 1])
+    0.0
+    >>> round(gini([0, 0, 0, 4]), 2)
+    0.75
+    """
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    n = len(x)
+    if n == 0 or x.sum() <= 0:
+        return 0.0
+    cum = np.cumsum(x)
+    return float((n + 1 - 2 * (cum.sum() / cum[-1])) / n)
+
+
+def volunteer_load(problem: Problem, options: IntArray) -> FloatArray:
+    """Per volunteer and ISO week, the highest share of a weekly cap in use.
+
+    Returns an array of shape (volunteers, weeks): ``max(tasks / max_tasks,
+    minutes / max_minutes)``; a cap of zero counts as a share of zero.
+    """
+    p = problem
+    weeks = max(p.num_weeks, 1)
+    tasks = np.zeros((p.num_volunteers, weeks))
+    minutes = np.zeros_like(tasks)
+    pairs = p.opt_pair[options]
+    idx = (p.pair_vol[pairs], p.task_week[p.pair_task[pairs]])
+    np.add.at(tasks, idx, 1)
+    np.add.at(minutes, idx, p.pair_occupied[pairs])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(p.vol_max_tasks[:, None] > 0, tasks / p.vol_max_tasks[:, None], 0.0)
+        b = np.where(p.vol_max_minutes[:, None] > 0, minutes / p.vol_max_minutes[:, None], 0.0)
+    return np.asarray(np.maximum(a, b))
+
+
+def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
+    """The contract's metrics (and a few more) of a solution."""
+    p = problem
+    opts = solution.options
+    covered = covered_tasks(p, opts)
+    total_w = p.total_weight
+    cov_w = int(p.task_weight[covered].sum())
+    pairs = p.opt_pair[opts]
+    load = volunteer_load(p, opts)
+    active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
+    wc = cov_w / total_w if total_w else 1.0
+    bound = None if solution.bound is None else (min(solution.bound / total_w, 1.0) if total_w else 1.0)
+    return {
+        "tasks": int(p.num_tasks),
+        "covered": int(covered.sum()),
+        "coverage": float(covered.mean()) if p.num_tasks else 1.0,
+        "weighted_coverage": float(wc),
+        "travel_km": float(round(p.pair_km[pairs].sum(), 3)),
+        "continuity": float(p.pair_helped[pairs].mean()) if len(pairs) else 0.0,
+        "max_load": float(load.max()) if load.size else 0.0,
+        "gini_load": gini(load.mean(axis=1)[active]) if active.any() else 0.0,
+        "solve_seconds": float(round(solution.seconds, 4)),
+        "status": solution.status,
+        "bound": None if bound is None else float(max(bound, wc)),
+        "gap": None if bound is None else float(max(bound - wc, 0.0)),
+        "assignments": len(opts),
+        "preferred": float(p.pair_preferred[pairs].mean()) if len(pairs) else 0.0,
+        "volunteers_used": int(len(np.unique(p.pair_vol[pairs]))),
+        "volunteers": int(p.num_volunteers),
+        "candidate_pairs": int(p.num_pairs),
+        "options": int(p.num_options),
+        "engine": solution.engine,
+    }

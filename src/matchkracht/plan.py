@@ -1,0 +1,218 @@
+"""The plan: assignments, unmatched tasks with reasons, metrics, and their export."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from matchkracht.explain import explain_unmatched
+from matchkracht.metrics import compute_metrics
+from matchkracht.problem import KINDS, MINUTES_PER_DAY, Problem
+from matchkracht.registry import Registry
+from matchkracht.solver.base import Solution
+
+__all__ = ["ASSIGNMENT_COLUMNS", "UNMATCHED_COLUMNS", "Plan", "build_plan"]
+
+ASSIGNMENT_COLUMNS = [
+    "task_id", "need_id", "client_id", "volunteer_id", "kind",
+    "start", "end", "depart", "return", "travel_km",
+]  # fmt: skip
+UNMATCHED_COLUMNS = [
+    "task_id", "need_id", "client_id", "kind", "window_start", "missing", "reason_code", "reason",
+]  # fmt: skip
+DATETIME_COLUMNS = ("start", "end", "depart", "return", "window_start")
+
+
+@dataclass
+class Plan:
+    """A weekly (or multi-week) plan, as the data contract describes it.
+
+    Attributes
+    ----------
+    assignments : pandas.DataFrame
+        One row per (task, volunteer): ``task_id, need_id, client_id,
+        volunteer_id, kind, start, end, depart, return, travel_km``.
+    unmatched : pandas.DataFrame
+        One row per task without all the volunteers it needs: ``task_id,
+        need_id, client_id, kind, window_start, missing, reason_code, reason``.
+    metrics : dict
+        ``tasks, covered, coverage, weighted_coverage, travel_km, continuity,
+        max_load, gini_load, solve_seconds, status, bound`` and more.
+    metadata : dict
+        Horizon, grid, engine, settings, seed and library versions.
+    """
+
+    assignments: pd.DataFrame
+    unmatched: pd.DataFrame
+    metrics: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """``optimal``, ``feasible`` or ``no_solution``."""
+        return str(self.metrics["status"])
+
+    def summary(self) -> str:
+        """A short, readable report (ids only, no personal data)."""
+        m = self.metrics
+        bound = "n/a" if m.get("bound") is None else f"{m['bound']:.1%}"
+        lines = [
+            f"matchkracht plan for {self.metadata.get('horizon', '?')} ({m['status']}, "
+            f"{m['solve_seconds']:.2f} s, engine {m.get('engine', '?')})",
+            f"  tasks covered      {m['covered']} of {m['tasks']} ({m['coverage']:.1%})",
+            f"  weighted coverage  {m['weighted_coverage']:.1%} (proven bound {bound})",
+            f"  continuity         {m['continuity']:.1%} of assignments by a familiar volunteer",
+            f"  travel             {m['travel_km']:.1f} km",
+            f"  load               max {m['max_load']:.0%} of a weekly cap, gini {m['gini_load']:.2f}",
+        ]
+        if len(self.unmatched):
+            counts = self.unmatched["reason_code"].value_counts()
+            lines.append(
+                "  unmatched          "
+                + ", ".join(f"{c} {code}" for code, c in counts.items())
+            )
+            for rec in self.unmatched.head(10).itertuples(index=False):
+                lines.append(f"    {rec.task_id}: {rec.reason}")
+            if len(self.unmatched) > 10:
+                lines.append(f"    ... and {len(self.unmatched) - 10} more (see plan.unmatched)")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (
+            f"Plan({self.metadata.get('horizon', '?')}: {m['covered']}/{m['tasks']} tasks, "
+            f"weighted_coverage={m['weighted_coverage']:.3f}, status={m['status']!r})"
+        )
+
+    # -- export -------------------------------------------------------------------------
+    def _frames_for_export(self) -> dict[str, pd.DataFrame]:
+        out = {}
+        for name in ("assignments", "unmatched"):
+            df = getattr(self, name).copy()
+            for col in DATETIME_COLUMNS:
+                if col in df.columns:
+                    df[col] = pd.to_datetime(df[col]).dt.strftime("%Y-%m-%dT%H:%M:%S")
+            out[name] = df
+        return out
+
+    def to_csv(self, folder: str | Path) -> Path:
+        """Write ``assignments.csv``, ``unmatched.csv`` and ``metrics.json`` into ``folder``."""
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        for name, df in self._frames_for_export().items():
+            df.to_csv(path / f"{name}.csv", index=False, encoding="utf-8")
+        (path / "metrics.json").write_text(
+            json.dumps({**self.metrics, "metadata": self.metadata}, indent=2, ensure_ascii=False),
+            encoding="utf-8",
+        )
+        return path
+
+    def to_excel(self, path: str | Path) -> Path:
+        """Write a workbook with sheets ``assignments``, ``unmatched`` and ``metrics``."""
+        frames = self._frames_for_export()
+        metrics = pd.DataFrame(
+            {"metric": list(self.metrics), "value": [str(v) for v in self.metrics.values()]}
+        )
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            frames["assignments"].to_excel(writer, sheet_name="assignments", index=False)
+            frames["unmatched"].to_excel(writer, sheet_name="unmatched", index=False)
+            metrics.to_excel(writer, sheet_name="metrics", index=False)
+        return Path(path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as one JSON-ready document."""
+        frames = self._frames_for_export()
+        return {
+            "metadata": self.metadata,
+            "metrics": self.metrics,
+            "assignments": frames["assignments"].to_dict(orient="records"),
+            "unmatched": frames["unmatched"].to_dict(orient="records"),
+        }
+
+    def to_json(self, path: str | Path) -> Path:
+        """Write the plan as one JSON document."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        return Path(path)
+
+    @classmethod
+    def read_csv(cls, folder: str | Path) -> Plan:
+        """Read a plan written by :meth:`to_csv`."""
+        path = Path(folder)
+        a = pd.read_csv(path / "assignments.csv", dtype={"task_id": str, "need_id": str, "client_id": str, "volunteer_id": str})
+        u = pd.read_csv(path / "unmatched.csv", dtype={"task_id": str, "need_id": str, "client_id": str})
+        for df in (a, u):
+            for col in DATETIME_COLUMNS:
+                if col in df.columns:
+                    df[col] = pd.to_datetime(df[col])
+        doc = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+        meta = doc.pop("metadata", {})
+        return cls(a, u, doc, meta)
+
+
+def build_plan(
+    problem: Problem, solution: Solution, registry: Registry, metadata: dict[str, Any] | None = None
+) -> Plan:
+    """Turn a solver :class:`~matchkracht.solver.base.Solution` into a :class:`Plan`."""
+    p = problem
+    opts = solution.options
+    base = datetime.combine(p.horizon.first, datetime.min.time())
+
+    def stamp(minutes: np.ndarray) -> pd.Series:
+        return pd.Series(pd.to_datetime(base) + pd.to_timedelta(minutes, unit="min"))
+
+    pairs = p.opt_pair[opts]
+    tasks = p.pair_task[pairs]
+    start = p.opt_start[opts]
+    a = pd.DataFrame(
+        {
+            "task_id": [p.task_ids[t] for t in tasks.tolist()],
+            "need_id": [p.need_ids[p.task_need[t]] for t in tasks.tolist()],
+            "client_id": [p.client_ids[p.task_client[t]] for t in tasks.tolist()],
+            "volunteer_id": [p.volunteer_ids[v] for v in p.pair_vol[pairs].tolist()],
+            "kind": [KINDS[k] for k in p.task_kind[tasks].tolist()],
+            "start": stamp(start),
+            "end": stamp(start + p.task_duration[tasks]),
+            "depart": stamp(p.opt_depart[opts]),
+            "return": stamp(p.opt_return[opts]),
+            "travel_km": np.round(p.pair_km[pairs], 3),
+        },
+        columns=ASSIGNMENT_COLUMNS,
+    )
+    a = a.sort_values(["start", "task_id", "volunteer_id"], kind="stable").reset_index(drop=True)
+    reasons = explain_unmatched(p, registry, opts)
+    un_tasks = np.array(sorted(reasons), dtype=np.int64)
+    window_start = p.task_day[un_tasks] * MINUTES_PER_DAY + p.task_window_lo[un_tasks]
+    u = pd.DataFrame(
+        {
+            "task_id": [p.task_ids[t] for t in un_tasks.tolist()],
+            "need_id": [p.need_ids[p.task_need[t]] for t in un_tasks.tolist()],
+            "client_id": [p.client_ids[p.task_client[t]] for t in un_tasks.tolist()],
+            "kind": [KINDS[k] for k in p.task_kind[un_tasks].tolist()],
+            "window_start": stamp(window_start),
+            "missing": p.task_needed[un_tasks].astype(np.int64),
+            "reason_code": [reasons[t].code for t in un_tasks.tolist()],
+            "reason": [reasons[t].text for t in un_tasks.tolist()],
+        },
+        columns=UNMATCHED_COLUMNS,
+    )
+    u = u.sort_values(["window_start", "task_id"], kind="stable").reset_index(drop=True)
+    meta = {
+        "horizon": p.horizon.label,
+        "first_day": p.horizon.first.isoformat(),
+        "last_day": p.horizon.last.isoformat(),
+        "grid_minutes": p.grid,
+        "engine": solution.engine,
+        "created": datetime.now().replace(microsecond=0).isoformat(),
+        **(metadata or {}),
+    }
+    if "settings" in solution.stats:
+        meta.setdefault("settings", solution.stats["settings"])
+    meta["solver_stats"] = {k: v for k, v in solution.stats.items() if k != "settings"}
+    _ = timedelta
+    return Plan(a, u, compute_metrics(p, solution), meta)

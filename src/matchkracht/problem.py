@@ -1,0 +1,405 @@
+"""From registry to a frozen, integer-indexed problem for the solvers.
+
+:func:`build_problem` expands needs into the horizon's tasks, filters the
+(task, volunteer) pairs that could possibly be chosen (skills, languages,
+distance, availability, unavailable dates, exclusions, strict continuity), and
+lists for each pair the start times on the grid at which the volunteer's whole
+occupied time fits in one of their availability windows. Only these *options*
+become solver variables, so the model grows with real candidates, not with
+volunteers × tasks.
+
+All times in a :class:`Problem` are integer minutes; absolute times count from
+the horizon's first day at 00:00.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from matchkracht.errors import InvalidSettingsError
+from matchkracht.geo import GreatCircleTravel, TravelModel
+from matchkracht.horizon import Horizon
+from matchkracht.registry import Registry
+
+__all__ = ["FUNNEL_STAGES", "KINDS", "PRIORITY_WEIGHTS", "Problem", "build_problem"]
+
+logger = logging.getLogger("matchkracht")
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Weight of a task in ``weighted_coverage`` by its priority (1 = most important).
+PRIORITY_WEIGHTS: dict[int, int] = {1: 4, 2: 2, 3: 1}
+#: Kinds of need, in the order of their integer codes.
+KINDS: tuple[str, ...] = ("ride", "visit", "meal", "chore", "other")
+#: The eligibility funnel: each stage keeps the volunteers of the previous one
+#: that also pass it; the reason code when a stage leaves too few.
+FUNNEL_STAGES: tuple[tuple[str, str], ...] = (
+    ("skills", "no_skill"),
+    ("languages", "no_language"),
+    ("distance", "too_far"),
+    ("availability", "not_available"),
+    ("exclusions", "excluded"),
+    ("continuity", "continuity"),
+)
+CONTINUITY_CODES: dict[str, int] = {"none": 0, "prefer": 1, "strict": 2}
+MINUTES_PER_DAY = 1440
+
+
+def _frozen(a: npt.ArrayLike, dtype: Any) -> Any:
+    arr = np.ascontiguousarray(np.asarray(a, dtype=dtype))
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A planning problem as frozen numpy arrays with integer indices.
+
+    Indices: ``task_idx`` into the ``task_*`` arrays, ``vol_idx`` into ``vol_*``,
+    ``pair_idx`` into ``pair_*`` (an eligible (task, volunteer) pair), and option
+    indices into ``opt_*`` (a pair at one start time). Build one with
+    :func:`build_problem`; solvers read it and never change it.
+    """
+
+    horizon: Horizon
+    grid: int
+    volunteer_ids: tuple[str, ...]
+    client_ids: tuple[str, ...]
+    need_ids: tuple[str, ...]
+    task_ids: tuple[str, ...]
+    num_weeks: int
+    # tasks
+    task_need: IntArray
+    task_client: IntArray
+    task_day: IntArray
+    task_week: IntArray
+    task_window_lo: IntArray
+    task_window_hi: IntArray
+    task_duration: IntArray
+    task_priority: IntArray
+    task_weight: IntArray
+    task_needed: IntArray
+    task_kind: IntArray
+    task_continuity: IntArray
+    task_funnel: IntArray
+    # volunteers
+    vol_max_tasks: IntArray
+    vol_max_minutes: IntArray
+    # pairs
+    pair_task: IntArray
+    pair_vol: IntArray
+    pair_out: IntArray
+    pair_back: IntArray
+    pair_occupied: IntArray
+    pair_km: FloatArray
+    pair_helped: BoolArray
+    pair_preferred: BoolArray
+    # options
+    opt_pair: IntArray
+    opt_start: IntArray
+    opt_depart: IntArray
+    opt_return: IntArray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_tasks(self) -> int:
+        """Number of tasks (need occurrences) in the horizon."""
+        return len(self.task_ids)
+
+    @property
+    def num_volunteers(self) -> int:
+        """Number of volunteers."""
+        return len(self.volunteer_ids)
+
+    @property
+    def num_pairs(self) -> int:
+        """Number of eligible (task, volunteer) pairs."""
+        return len(self.pair_task)
+
+    @property
+    def num_options(self) -> int:
+        """Number of (task, volunteer, start) options: the solver's variables."""
+        return len(self.opt_pair)
+
+    @property
+    def opt_task(self) -> IntArray:
+        """Task of each option."""
+        return self.pair_task[self.opt_pair]
+
+    @property
+    def opt_vol(self) -> IntArray:
+        """Volunteer of each option."""
+        return self.pair_vol[self.opt_pair]
+
+    @property
+    def total_weight(self) -> int:
+        """Sum of the weights of all tasks (denominator of weighted coverage)."""
+        return int(self.task_weight.sum())
+
+    def summary(self) -> str:
+        """One line with the problem's size."""
+        return (
+            f"{self.num_tasks} tasks, {self.num_volunteers} volunteers, "
+            f"{self.num_pairs} candidate pairs, {self.num_options} start options"
+        )
+
+
+def _tag_matrix(tag_sets: list[frozenset[str]], vocab: dict[str, int]) -> BoolArray:
+    m = np.zeros((len(tag_sets), max(len(vocab), 1)), dtype=bool)
+    for i, tags in enumerate(tag_sets):
+        for t in tags:
+            m[i, vocab[t]] = True
+    return m
+
+
+def build_problem(
+    registry: Registry,
+    horizon: Horizon | str,
+    *,
+    grid: int = 5,
+    travel: TravelModel | None = None,
+) -> Problem:
+    """Expand needs into tasks and list every feasible option.
+
+    Parameters
+    ----------
+    registry
+        The validated registry.
+    horizon
+        A :class:`~matchkracht.horizon.Horizon` or its text (``"2026-W49"``,
+        ``"2026-12-01..2026-12-07"``).
+    grid
+        Start times are whole multiples of this many minutes (default 5).
+    travel
+        Distances and travel times; default great-circle × 1.3 at 40 km/h.
+        Travel times are rounded up to whole minutes.
+
+    Returns
+    -------
+    Problem
+    """
+    if not isinstance(grid, int) or isinstance(grid, bool) or not 1 <= grid <= 60:
+        raise InvalidSettingsError(
+            f"The 'grid' parameter of build_problem must be an int in [1, 60]; got {grid!r} instead."
+        )
+    hz = Horizon.parse(horizon)
+    travel = travel or GreatCircleTravel()
+    vols = registry.volunteer_records
+    clients = registry.client_records
+    needs = registry.need_records
+    days = hz.days
+    V = len(vols)
+
+    vol_ids = tuple(v.volunteer_id for v in vols)
+    vol_index = {vid: i for i, vid in enumerate(vol_ids)}
+    client_ids = tuple(c.client_id for c in clients)
+    client_index = {cid: i for i, cid in enumerate(client_ids)}
+
+    skills = sorted({t for v in vols for t in v.skills} | {t for n in needs for t in n.required_skills})
+    langs = sorted({t for v in vols for t in v.languages} | {t for n in needs for t in n.languages})
+    skill_vocab = {t: i for i, t in enumerate(skills)}
+    lang_vocab = {t: i for i, t in enumerate(langs)}
+    vol_skill = _tag_matrix([v.skills for v in vols], skill_vocab)
+    vol_lang = _tag_matrix([v.languages for v in vols], lang_vocab)
+    vol_ll = np.array([[v.lat, v.lon] for v in vols], dtype=np.float64).reshape(V, 2)
+    vol_key = np.array(vol_ids, dtype=object)
+    vol_max_km = np.array([v.max_km for v in vols], dtype=np.float64)
+    unavailable = np.array([[v.is_unavailable(d) for d in days] for v in vols], dtype=bool).reshape(
+        V, len(days)
+    )
+    win = [(i, w.day, w.start, w.end) for i, v in enumerate(vols) for w in v.availability]
+    win_arr = np.array(win, dtype=np.int64).reshape(-1, 4)
+    win_vol, win_dow, win_lo, win_hi = win_arr.T
+
+    helped: dict[int, set[int]] = {}
+    for h in registry.history_records:
+        if h.date < hz.first:
+            helped.setdefault(client_index[h.client_id], set()).add(vol_index[h.volunteer_id])
+    weeks = hz.iso_weeks()
+
+    t_need: list[int] = []
+    t_client: list[int] = []
+    t_day: list[int] = []
+    t_week: list[int] = []
+    t_lo: list[int] = []
+    t_hi: list[int] = []
+    t_dur: list[int] = []
+    t_prio: list[int] = []
+    t_needed: list[int] = []
+    t_kind: list[int] = []
+    t_cont: list[int] = []
+    t_funnel: list[list[int]] = []
+    task_ids: list[str] = []
+    p_task: list[IntArray] = []
+    p_vol: list[IntArray] = []
+    p_out: list[IntArray] = []
+    p_back: list[IntArray] = []
+    p_km: list[FloatArray] = []
+    o_pair: list[IntArray] = []
+    o_start: list[IntArray] = []
+    num_pairs = 0
+
+    for n_idx, need in enumerate(needs):
+        occurrences = need.occurrences(hz.first, hz.last)
+        if not occurrences:
+            continue
+        c_idx = client_index[need.client_id]
+        client = clients[c_idx]
+        c_ll = np.array([client.lat, client.lon], dtype=np.float64)
+        req = [skill_vocab[t] for t in need.required_skills]
+        skill_ok = vol_skill[:, req].all(axis=1) if req else np.ones(V, dtype=bool)
+        if need.languages:
+            lang_ok = vol_lang[:, [lang_vocab[t] for t in need.languages]].any(axis=1)
+        else:
+            lang_ok = np.ones(V, dtype=bool)
+        # distances: home -> client (-> destination) and back the same way
+        km_hc = travel.km(vol_key, vol_ll, client.client_id, c_ll)
+        km_ch = travel.km(client.client_id, c_ll, vol_key, vol_ll)
+        min_hc = travel.minutes(vol_key, vol_ll, client.client_id, c_ll)
+        min_ch = travel.minutes(client.client_id, c_ll, vol_key, vol_ll)
+        reach = km_hc
+        out_km, back_km, out_min, back_min = km_hc, km_ch, min_hc, min_ch
+        if need.kind == "ride" and need.dest_lat is not None and need.dest_lon is not None:
+            d_ll = np.array([need.dest_lat, need.dest_lon], dtype=np.float64)
+            km_cd = float(travel.km(client.client_id, c_ll, need.need_id, d_ll))
+            km_dc = float(travel.km(need.need_id, d_ll, client.client_id, c_ll))
+            min_cd = float(travel.minutes(client.client_id, c_ll, need.need_id, d_ll))
+            min_dc = float(travel.minutes(need.need_id, d_ll, client.client_id, c_ll))
+            reach = np.maximum(km_hc, travel.km(vol_key, vol_ll, need.need_id, d_ll))
+            out_km, back_km = km_hc + km_cd, km_dc + km_ch
+            out_min, back_min = min_hc + min_cd, min_dc + min_ch
+        out_i = np.ceil(np.asarray(out_min) - 1e-9).astype(np.int64)
+        back_i = np.ceil(np.asarray(back_min) - 1e-9).astype(np.int64)
+        far_ok = reach <= vol_max_km + 1e-9
+        s1 = skill_ok
+        s2 = s1 & lang_ok
+        s3 = s2 & far_ok
+        not_excluded = np.ones(V, dtype=bool)
+        excl = [vol_index[v] for v in client.excluded_volunteers]
+        not_excluded[excl] = False
+        cont_ok = np.ones(V, dtype=bool)
+        if need.continuity == "strict" and helped.get(c_idx):
+            cont_ok[:] = False
+            cont_ok[list(helped[c_idx])] = True
+        pref = np.zeros(V, dtype=bool)
+        pref[[vol_index[v] for v in client.preferred_volunteers]] = True
+        helped_mask = np.zeros(V, dtype=bool)
+        if helped.get(c_idx):
+            helped_mask[list(helped[c_idx])] = True
+        w_sel = np.flatnonzero(s3[win_vol])
+        lo_t = math.ceil(need.window[0] / grid) * grid
+        hi_t = (need.window[1] // grid) * grid
+        dur = need.duration_min
+        for day in occurrences:
+            d_idx = (day - hz.first).days
+            t_idx = len(task_ids)
+            task_ids.append(f"{need.need_id}@{day.isoformat()}")
+            t_need.append(n_idx)
+            t_client.append(c_idx)
+            t_day.append(d_idx)
+            t_week.append(weeks.index(day.isocalendar()[:2]))
+            t_lo.append(need.window[0])
+            t_hi.append(need.window[1])
+            t_dur.append(dur)
+            t_prio.append(need.priority)
+            t_needed.append(need.volunteers_needed)
+            t_kind.append(KINDS.index(need.kind))
+            t_cont.append(CONTINUITY_CODES[need.continuity])
+            w = w_sel[(win_dow[w_sel] == day.weekday()) & ~unavailable[win_vol[w_sel], d_idx]]
+            wv = win_vol[w]
+            lo = np.maximum(lo_t, win_lo[w] + out_i[wv])
+            lo = -((-lo) // grid) * grid
+            hi = np.minimum(hi_t, win_hi[w] - dur - back_i[wv])
+            hi = (hi // grid) * grid
+            ok = lo <= hi
+            w, wv, lo, hi = w[ok], wv[ok], lo[ok], hi[ok]
+            s4 = np.zeros(V, dtype=bool)
+            s4[wv] = True
+            s5 = s4 & not_excluded
+            s6 = s5 & cont_ok
+            t_funnel.append([int(s1.sum()), int(s2.sum()), int(s3.sum()), int(s4.sum()), int(s5.sum()), int(s6.sum())])
+            keep = s6[wv]
+            wv, lo, hi = wv[keep], lo[keep], hi[keep]
+            if len(wv) == 0:
+                continue
+            counts = (hi - lo) // grid + 1
+            rep_v = np.repeat(wv, counts)
+            offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            starts = np.repeat(lo, counts) + grid * offs
+            key = np.unique(rep_v * (2 * MINUTES_PER_DAY) + starts)
+            kv, ks = key // (2 * MINUTES_PER_DAY), key % (2 * MINUTES_PER_DAY)
+            pv, first_pos = np.unique(kv, return_index=True)
+            pair_of_opt = np.searchsorted(pv, kv) + num_pairs
+            p_task.append(np.full(len(pv), t_idx, dtype=np.int64))
+            p_vol.append(pv)
+            p_out.append(out_i[pv])
+            p_back.append(back_i[pv])
+            p_km.append(np.asarray(out_km)[pv] + np.asarray(back_km)[pv])
+            o_pair.append(pair_of_opt)
+            o_start.append(ks + d_idx * MINUTES_PER_DAY)
+            num_pairs += len(pv)
+
+    def cat(parts: list[Any], dtype: Any) -> Any:
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+    pair_task = cat(p_task, np.int64)
+    pair_vol = cat(p_vol, np.int64)
+    pair_out = cat(p_out, np.int64)
+    pair_back = cat(p_back, np.int64)
+    task_duration = np.array(t_dur, dtype=np.int64)
+    opt_pair = cat(o_pair, np.int64)
+    opt_start = cat(o_start, np.int64)
+    task_client = np.array(t_client, dtype=np.int64)
+    helped_pairs = np.zeros(len(pair_task), dtype=bool)
+    pref_pairs = np.zeros(len(pair_task), dtype=bool)
+    for p, (t, v) in enumerate(zip(pair_task.tolist(), pair_vol.tolist(), strict=True)):
+        c = int(task_client[t])
+        helped_pairs[p] = v in helped.get(c, ())
+        pref_pairs[p] = vol_ids[v] in clients[c].preferred_volunteers
+    problem = Problem(
+        horizon=hz,
+        grid=grid,
+        volunteer_ids=vol_ids,
+        client_ids=client_ids,
+        need_ids=tuple(n.need_id for n in needs),
+        task_ids=tuple(task_ids),
+        num_weeks=len(weeks),
+        task_need=_frozen(t_need, np.int64),
+        task_client=_frozen(task_client, np.int64),
+        task_day=_frozen(t_day, np.int64),
+        task_week=_frozen(t_week, np.int64),
+        task_window_lo=_frozen(t_lo, np.int64),
+        task_window_hi=_frozen(t_hi, np.int64),
+        task_duration=_frozen(task_duration, np.int64),
+        task_priority=_frozen(t_prio, np.int64),
+        task_weight=_frozen([PRIORITY_WEIGHTS[p] for p in t_prio], np.int64),
+        task_needed=_frozen(t_needed, np.int64),
+        task_kind=_frozen(t_kind, np.int64),
+        task_continuity=_frozen(t_cont, np.int64),
+        task_funnel=_frozen(np.array(t_funnel, dtype=np.int64).reshape(-1, len(FUNNEL_STAGES)), np.int64),
+        vol_max_tasks=_frozen([v.max_tasks_per_week for v in vols], np.int64),
+        vol_max_minutes=_frozen([math.floor(v.max_hours_per_week * 60 + 1e-9) for v in vols], np.int64),
+        pair_task=_frozen(pair_task, np.int64),
+        pair_vol=_frozen(pair_vol, np.int64),
+        pair_out=_frozen(pair_out, np.int64),
+        pair_back=_frozen(pair_back, np.int64),
+        pair_occupied=_frozen(pair_out + task_duration[pair_task] + pair_back, np.int64),
+        pair_km=_frozen(cat(p_km, np.float64), np.float64),
+        pair_helped=_frozen(helped_pairs, bool),
+        pair_preferred=_frozen(pref_pairs, bool),
+        opt_pair=_frozen(opt_pair, np.int64),
+        opt_start=_frozen(opt_start, np.int64),
+        opt_depart=_frozen(opt_start - pair_out[opt_pair], np.int64),
+        opt_return=_frozen(opt_start + task_duration[pair_task[opt_pair]] + pair_back[opt_pair], np.int64),
+        meta={"travel": type(travel).__name__},
+    )
+    logger.info("problem built: %s", problem.summary())
+    return problem

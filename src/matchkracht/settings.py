@@ -1,0 +1,83 @@
+"""Solver settings: one frozen, validated object recorded in every plan."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from matchkracht.errors import InvalidSettingsError
+
+__all__ = ["TIERS", "SolverSettings"]
+
+#: Objective tiers, in the default lexicographic order.
+TIERS: tuple[str, ...] = ("coverage", "continuity", "travel")
+Tier = Literal["coverage", "continuity", "travel"]
+
+
+class SolverSettings(BaseModel):
+    """How a solve runs. Frozen; invalid values raise :class:`InvalidSettingsError`.
+
+    Parameters
+    ----------
+    time_limit
+        Seconds for the whole solve (all components and tiers). In
+        deterministic mode, the same number is a *deterministic* time budget
+        (CP-SAT's work units, roughly seconds), plus a wall-clock safety net of
+        ``safety_factor`` times it.
+    seed
+        Random seed of the search.
+    workers
+        CP-SAT search workers; 0 means one per core.
+    deterministic
+        Same input and seed → the same plan, on the same machine and OR-Tools
+        version: uses a deterministic-time limit and interleaved search.
+    tiers
+        The objective tiers in lexicographic order; ``coverage`` must be first.
+        Each later tier is optimised with the earlier ones held at their values
+        (less the tier's tolerance).
+    tolerance
+        Per tier, the share of its value that later tiers may give up, e.g.
+        ``{"coverage": 0.01}``: continuity may cost up to 1 % of covered weight.
+    grid
+        Start times are whole multiples of this many minutes.
+    hint
+        Start CP-SAT from the first-fit greedy plan.
+    log
+        Let CP-SAT print its search log.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    time_limit: Annotated[float, Field(gt=0, le=86400)] = 10.0
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    workers: Annotated[int, Field(ge=0, le=256)] = 0
+    deterministic: bool = False
+    tiers: tuple[Tier, ...] = TIERS
+    tolerance: dict[Tier, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    grid: Annotated[int, Field(ge=1, le=60)] = 5
+    hint: bool = True
+    log: bool = False
+    safety_factor: Annotated[float, Field(ge=1)] = 10.0
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v or v[0] != "coverage" or len(set(v)) != len(v):
+            raise ValueError("distinct tiers starting with 'coverage'")
+        return v
+
+    @classmethod
+    def make(cls, **kwargs: Any) -> SolverSettings:
+        """Validate ``kwargs`` into settings, raising :class:`InvalidSettingsError`."""
+        try:
+            return cls(**kwargs)
+        except ValidationError as exc:
+            parts = []
+            for err in exc.errors():
+                name = ".".join(str(x) for x in err.get("loc", ())) or "settings"
+                parts.append(
+                    f"The {name!r} parameter must be {err.get('msg', '').removeprefix('Value error, ')}; "
+                    f"got {err.get('input')!r} instead."
+                )
+            raise InvalidSettingsError(" ".join(parts)) from None

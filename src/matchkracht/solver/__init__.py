@@ -1,0 +1,11 @@
+"""Engines behind one protocol: :class:`~matchkracht.solver.base.Solver`.
+
+``CpSatSolver`` is the main engine; ``GreedySolver`` the first-fit baseline.
+Benchmarks add more baselines following the same protocol.
+"""
+
+from matchkracht.solver.base import Solution, Solver, covered_tasks
+from matchkracht.solver.cpsat import CpSatSolver
+from matchkracht.solver.greedy import GreedySolver, greedy_options
+
+__all__ = ["CpSatSolver", "GreedySolver", "Solution", "Solver", "covered_tasks", "greedy_options"]

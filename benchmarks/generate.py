@@ -176,10 +176,10 @@ SIZES: dict[str, SizeSpec] = {
 
 # Share of the week's tasks per kind of help.
 TASK_MIX: dict[str, float] = {
-    "meal": 0.34,
-    "visit": 0.24,
+    "meal": 0.30,
+    "visit": 0.26,
     "ride": 0.22,
-    "chore": 0.185,
+    "chore": 0.205,
     "duo": 0.015,
 }
 
@@ -187,22 +187,22 @@ TASK_MIX: dict[str, float] = {
 # weights for volunteers without a special role, for lunch companions (the
 # dementia skill) and for drivers (who often keep half a day free for a ride).
 _WEEKDAY_TEMPLATES: tuple[tuple[int, int, float, float, float], ...] = (
-    (9 * 60, 12 * 60, 14, 5, 6),
-    (9 * 60 + 30, 12 * 60, 6, 2, 2),
-    (8 * 60 + 30, 12 * 60 + 30, 6, 3, 8),
-    (8 * 60 + 30, 13 * 60, 2, 2, 10),
+    (9 * 60, 12 * 60, 14, 3, 6),
+    (9 * 60 + 30, 12 * 60, 6, 1, 2),
+    (8 * 60 + 30, 12 * 60 + 30, 6, 2, 8),
+    (8 * 60 + 30, 13 * 60, 2, 1, 10),
     (9 * 60, 13 * 60 + 30, 5, 8, 8),
-    (10 * 60, 14 * 60, 7, 14, 5),
-    (10 * 60, 14 * 60 + 30, 2, 6, 3),
+    (10 * 60, 14 * 60, 7, 16, 5),
+    (10 * 60, 14 * 60 + 30, 2, 8, 3),
     (10 * 60 + 30, 13 * 60 + 30, 3, 9, 2),
-    (11 * 60, 14 * 60, 4, 12, 2),
-    (11 * 60 + 30, 14 * 60 + 30, 2, 7, 1),
-    (12 * 60 + 30, 17 * 60, 2, 2, 8),
-    (13 * 60, 17 * 60, 13, 5, 10),
-    (13 * 60 + 30, 16 * 60 + 30, 7, 3, 3),
-    (14 * 60, 17 * 60, 8, 3, 3),
-    (14 * 60, 16 * 60, 4, 2, 1),
-    (13 * 60, 15 * 60 + 30, 4, 2, 2),
+    (11 * 60, 14 * 60, 4, 14, 2),
+    (11 * 60 + 30, 14 * 60 + 30, 2, 8, 1),
+    (12 * 60 + 30, 17 * 60, 2, 1, 8),
+    (13 * 60, 17 * 60, 13, 4, 10),
+    (13 * 60 + 30, 16 * 60 + 30, 7, 2, 3),
+    (14 * 60, 17 * 60, 8, 2, 3),
+    (14 * 60, 16 * 60, 4, 1, 1),
+    (13 * 60, 15 * 60 + 30, 4, 1, 2),
     (18 * 60 + 30, 21 * 60, 3, 1, 1),
     (19 * 60, 21 * 60 + 30, 2, 1, 1),
 )
@@ -413,15 +413,19 @@ def _ids(prefix: str, n: int, width: int = 4) -> list[str]:
     return [f"{prefix}{i:0{width}d}" for i in range(1, n + 1)]
 
 
-def _nullable(
-    values: np.ndarray, empty: np.ndarray, dtype: str
-) -> pd.api.extensions.ExtensionArray:
-    """A nullable pandas array of ``values`` with ``<NA>`` where ``empty``."""
-    return pd.array([None if e else v.item() for v, e in zip(values, empty, strict=True)], dtype)
+def _optional(values: Sequence[object]) -> pd.Series:
+    """An object column of numbers with ``None`` for an empty cell (the default)."""
+    return pd.Series(list(values), dtype=object)
 
 
-def _names(rng: np.random.Generator, speaks: dict[str, np.ndarray], n: int) -> list[str]:
-    """Invented display names; speakers of ar/tr/pl/en mostly get matching names."""
+def _names(
+    rng: np.random.Generator, speaks: dict[str, np.ndarray], n: int, taken: set[str]
+) -> list[str]:
+    """Invented display names; speakers of ar/tr/pl/en mostly get matching names.
+
+    Names already in ``taken`` are avoided while another first name is free
+    (large instances do repeat names); ``taken`` is updated.
+    """
     group = np.full(n, "nl", dtype=object)
     for lang, prob in (("en", 0.5), ("pl", 0.8), ("ar", 0.8), ("tr", 0.8)):
         hit = speaks[lang] & (rng.random(n) < prob)
@@ -431,7 +435,14 @@ def _names(rng: np.random.Generator, speaks: dict[str, np.ndarray], n: int) -> l
     names = []
     for g, uf, ul in zip(group, u_first, u_last, strict=True):
         firsts, lasts = (_FIRST_NL, _LAST_NL) if g == "nl" else _NAMES_BY_LANGUAGE[g]
-        names.append(f"{firsts[int(uf * len(firsts))]} {lasts[int(ul * len(lasts))]}")
+        first, last = int(uf * len(firsts)), lasts[int(ul * len(lasts))]
+        name = f"{firsts[first]} {last}"
+        for shift in range(1, len(firsts)):
+            if name not in taken:
+                break
+            name = f"{firsts[(first + shift) % len(firsts)]} {last}"
+        taken.add(name)
+        names.append(name)
     return names
 
 
@@ -496,7 +507,7 @@ def _availability(
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Weekly availability strings and the matching (n, 7, 2) start/end arrays."""
     n = len(dementia)
-    k = rng.choice(5, size=n, p=[0.12, 0.28, 0.3, 0.18, 0.12]) + 1
+    k = rng.choice(5, size=n, p=[0.08, 0.25, 0.32, 0.2, 0.15]) + 1
     # Weighted sampling of days without replacement (Efraimidis-Spirakis keys).
     keys = rng.random((n, 7)) ** (1.0 / _DAY_WEIGHTS)
     day_order = np.argsort(-keys, axis=1, kind="stable")
@@ -527,7 +538,7 @@ def _availability(
                     min(int(np.searchsorted(cdf, u_template[i, d])), len(cdf) - 1)
                 ]
             starts[i, d, 0], ends[i, d, 0] = t[0], t[1]
-        if u_second[i] < 0.12:
+        if u_second[i] < 0.12 and k[i] < 5:
             # Some volunteers give a whole day: a morning and an afternoon window.
             mornings = [d for d in days if d < 5 and ends[i, d, 0] <= 12 * 60 + 30]
             if mornings:
@@ -606,7 +617,7 @@ def _volunteers(
     holiday = (u_holiday < 1 / 3) if variant == "holiday" else np.zeros(n, dtype=bool)
     unavailable = _unavailable(rng, n, monday, holiday)
 
-    tasks = rng.choice([2, 3, 4, 5], size=n, p=[0.3, 0.3, 0.25, 0.15])
+    tasks = rng.choice([2, 3, 4, 5], size=n, p=[0.2, 0.35, 0.28, 0.17])
     tasks_empty = rng.random(n) < 0.25
     hours = rng.choice([4.0, 5.0, 6.0, 7.5, 8.0, 10.0], size=n, p=[0.2, 0.2, 0.2, 0.1, 0.2, 0.1])
     hours_empty = rng.random(n) < 0.25
@@ -629,7 +640,7 @@ def _volunteers(
     frame = pd.DataFrame(
         {
             "volunteer_id": ids,
-            "name": _names(rng, speaks, n),
+            "name": _names(rng, speaks, n, set()),
             "lat": lat,
             "lon": lon,
             "address": [""] * n,
@@ -637,9 +648,13 @@ def _volunteers(
             "languages": lang_text,
             "availability": availability,
             "unavailable": unavailable,
-            "max_tasks_per_week": _nullable(tasks, tasks_empty, "Int64"),
-            "max_hours_per_week": _nullable(hours, hours_empty, "Float64"),
-            "max_km": _nullable(km, km_empty, "Int64"),
+            "max_tasks_per_week": _optional(
+                None if e else int(x) for x, e in zip(tasks, tasks_empty, strict=True)
+            ),
+            "max_hours_per_week": _optional(
+                None if e else float(x) for x, e in zip(hours, hours_empty, strict=True)
+            ),
+            "max_km": _optional(None if e else int(x) for x, e in zip(km, km_empty, strict=True)),
         }
     )
     people = _People(
@@ -734,19 +749,17 @@ class _Need:
 
 
 class _ClientPicker:
-    """Hands out clients: every client once (in random order), then at random."""
+    """Hands out clients in rounds: every client once (in random order) per round."""
 
     def __init__(self, rng: np.random.Generator, n: int) -> None:
         self.rng = rng
-        self.order = [int(i) for i in rng.permutation(n)]
         self.n = n
-        self.next = 0
+        self.order: list[int] = []
 
     def __call__(self) -> int:
-        if self.next < self.n:
-            self.next += 1
-            return self.order[self.next - 1]
-        return int(self.rng.integers(self.n))
+        if not self.order:
+            self.order = [int(i) for i in self.rng.permutation(self.n)][::-1]
+        return self.order.pop()
 
 
 def _recurring_period(rng: np.random.Generator, nd: _Need, monday: dt.date) -> None:
@@ -814,7 +827,7 @@ def _needs(
             duration=int(_pick(rng, [60, 70, 75], [0.5, 0.2, 0.3])),
             skills=("dementia",),
             priority=int(_pick(rng, [1, 2], [0.4, 0.6])),
-            continuity=str(_pick(rng, ["", "prefer", "strict"], [0.25, 0.3, 0.45])),
+            continuity=str(_pick(rng, ["", "prefer", "strict"], [0.3, 0.35, 0.35])),
             max_team=int(_pick(rng, [3, 4], [0.5, 0.5])) if rng.random() < 0.5 else None,
         )
         if clients.speaks["limburgs"][c] and rng.random() < 0.12:
@@ -1044,16 +1057,22 @@ def _history(
                 load_hours[v] += per_week * hours_each[chosen]
         if not day_member:
             continue
+        # One stand-in per need covers the odd date (not for needs with a max_team).
+        is_member = np.zeros(len(cand), dtype=bool)
+        is_member[team] = True
+        outsiders = np.flatnonzero(fit.any(axis=1) & ~is_member)
+        stand_in = None
+        if nd.max_team is None and len(outsiders) > 0:
+            stand_in = int(outsiders[int(rng.integers(len(outsiders)))])
         u_date = rng.random(len(dates))
         for d, u in zip(dates, u_date, strict=True):
             member = day_member.get(d.weekday())
             if u < 0.05:
-                continue
-            if u < 0.11 and nd.max_team is None:
+                continue  # nobody went that day
+            if u < 0.11 and stand_in is not None:
                 j = nd.days.index(d.weekday())
-                others = np.flatnonzero(fit[:, j])
-                if len(others) > 0:
-                    member = int(others[int(rng.integers(len(others)))])
+                if fit[stand_in, j]:
+                    member = stand_in
             if member is None:
                 continue
             v = int(cand[member])
@@ -1136,8 +1155,8 @@ def generate(
     dict of str to pandas.DataFrame
         ``"volunteers"``, ``"clients"``, ``"needs"`` and ``"history"``, with
         the columns of the data contract and values as they appear in CSV
-        (text, numbers, ``;``-separated tags; empty text or ``<NA>`` for a
-        default).
+        (text, numbers, ``;``-separated tags). An empty cell (the default) is
+        ``""`` in a text column and ``None`` in a numeric one.
 
     Raises
     ------
@@ -1173,7 +1192,7 @@ def generate(
     client_frame = pd.DataFrame(
         {
             "client_id": clients.ids,
-            "name": _names(r_cli, clients.speaks, n_cli),
+            "name": _names(r_cli, clients.speaks, n_cli, set(vol_frame["name"])),
             "lat": clients.lat,
             "lon": clients.lon,
             "address": [""] * n_cli,
@@ -1198,13 +1217,11 @@ def generate(
             "skills": [";".join(nd.skills) for nd in needs],
             "languages": [";".join(nd.languages) for nd in needs],
             "priority": np.array([nd.priority for nd in needs], dtype=int),
-            "volunteers_needed": pd.array(
-                [nd.needed if nd.write_needed else None for nd in needs], dtype="Int64"
-            ),
+            "volunteers_needed": _optional(nd.needed if nd.write_needed else None for nd in needs),
             "continuity": [nd.continuity for nd in needs],
-            "dest_lat": pd.array([nd.dest[0] if nd.dest else None for nd in needs], "Float64"),
-            "dest_lon": pd.array([nd.dest[1] if nd.dest else None for nd in needs], "Float64"),
-            "max_team": pd.array([nd.max_team for nd in needs], dtype="Int64"),
+            "dest_lat": _optional(nd.dest[0] if nd.dest else None for nd in needs),
+            "dest_lon": _optional(nd.dest[1] if nd.dest else None for nd in needs),
+            "max_team": _optional(nd.max_team for nd in needs),
         }
     )
     return {
@@ -1248,22 +1265,28 @@ def _tags(value: object) -> list[str]:
     return [t.strip() for t in str(value).split(";") if t.strip()]
 
 
-def _horizon_dates(need: pd.Series, monday: dt.date) -> list[dt.date]:
-    """Occurrences of one need row in the horizon week, via :mod:`dateutil.rrule`."""
+def _dates(need: pd.Series, first: dt.date, stop: dt.date) -> list[dt.date]:
+    """Occurrences of one need row in ``[first, stop)``, via :mod:`dateutil.rrule`."""
     from dateutil.rrule import rrulestr
 
-    sunday = monday + dt.timedelta(days=6)
     start = dt.date.fromisoformat(need["start_date"]) if _tags(need["start_date"]) else None
     end = dt.date.fromisoformat(need["end_date"]) if _tags(need["end_date"]) else None
-    lo = max(monday, start) if start else monday
-    hi = min(sunday, end) if end else sunday
+    lo = max(first, start) if start else first
+    hi = min(stop - dt.timedelta(days=1), end) if end else stop - dt.timedelta(days=1)
+    if lo > hi:
+        return []
     if _ISO_DATE.fullmatch(need["schedule"]):
         d = dt.date.fromisoformat(need["schedule"])
         return [d] if lo <= d <= hi else []
-    dtstart = dt.datetime.combine(start or monday - dt.timedelta(days=7), dt.time())
+    dtstart = dt.datetime.combine(start or first - dt.timedelta(days=7), dt.time())
     rule = rrulestr(need["schedule"], dtstart=dtstart)
     got = rule.between(dt.datetime.combine(lo, dt.time()), dt.datetime.combine(hi, dt.time()), True)
     return [x.date() for x in got]
+
+
+def _horizon_dates(need: pd.Series, monday: dt.date) -> list[dt.date]:
+    """Occurrences of one need row in the horizon week starting on ``monday``."""
+    return _dates(need, monday, monday + dt.timedelta(days=7))
 
 
 def self_check(frames: dict[str, pd.DataFrame], week: str = "2026-W49") -> list[str]:
@@ -1321,6 +1344,15 @@ def self_check(frames: dict[str, pd.DataFrame], week: str = "2026-W49") -> list[
         problems.append("history: need_id/client_id do not match needs")
     if not all(_ISO_DATE.fullmatch(d) for d in hist["date"]):
         problems.append("history: bad date")
+    monday = parse_week(week)
+    first = monday - dt.timedelta(days=7 * HISTORY_WEEKS)
+    by_need = need.set_index("need_id")
+    for nid, dates in hist.groupby("need_id")["date"]:
+        if nid not in by_need.index:
+            continue
+        allowed = {d.isoformat() for d in _dates(by_need.loc[nid], first, monday)}
+        if not set(dates) <= allowed:
+            problems.append(f"history of {nid}: dates on which the need does not occur")
     for frame, name in ((vol, "volunteers"), (cli, "clients")):
         if not (frame["lat"].between(50.7, 53.6).all() and frame["lon"].between(3.3, 7.3).all()):
             problems.append(f"{name}: lat/lon outside the Netherlands")

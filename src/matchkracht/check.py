@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -180,6 +181,26 @@ def check(
             bad("weekly_tasks", "", vid, f"{int(n_tasks)} tasks in ISO week {wk[0]}-W{wk[1]:02d} > {v.max_tasks_per_week}")
         if minutes > v.max_hours_per_week * 60 + tol_minutes:
             bad("weekly_hours", "", vid, f"{minutes / 60:.2f} h in ISO week {wk[0]}-W{wk[1]:02d} > {v.max_hours_per_week}")
+    # max_team: distinct volunteers per need over 4 weeks, history included
+    team_from = first - timedelta(days=21)
+    past: dict[str, set[str]] = defaultdict(set)
+    for h in registry.history_records:
+        if team_from <= h.date < first:
+            past[h.need_id].add(h.volunteer_id)
+    new_faces: dict[str, set[str]] = defaultdict(set)
+    for task, recs in per_task.items():
+        need, _ = expected[task]
+        for r in recs:
+            if need.max_team is not None and str(r["volunteer_id"]) not in past[need.need_id]:
+                new_faces[need.need_id].add(str(r["volunteer_id"]))
+    for nid, faces in new_faces.items():
+        cap = needs[nid].max_team
+        assert cap is not None
+        if len(faces) > max(cap - len(past[nid]), 0):
+            bad(
+                "max_team", "", "",
+                f"need {nid}: {len(past[nid])} past + {len(faces)} new volunteers > max_team {cap}",
+            )  # fmt: skip
     # teams: all or nothing, one common start, distinct volunteers
     covered: set[str] = set()
     for task, recs in per_task.items():
@@ -192,6 +213,7 @@ def check(
         if len({pd.Timestamp(r["start"]) for r in recs}) > 1:
             bad("team", task, "", "volunteers of one task start at different times")
         covered.add(task)
+    _check_max_team(registry, per_task, expected, first, last, bad)
     # every task is either covered or unmatched, never both, never neither
     un = [str(t) for t in plan.unmatched["task_id"]]
     for t in un:
@@ -217,5 +239,56 @@ def check(
         bad("metrics", "", "", f"weighted_coverage {m.get('weighted_coverage')} != {wc}")
     if m.get("bound") is not None and float(m["bound"]) < wc - 1e-9:
         bad("metrics", "", "", "bound is below the plan's weighted coverage")
-    _ = timedelta
     return pd.DataFrame(out, columns=VIOLATION_COLUMNS)
+
+
+def _week_number(day: date) -> int:
+    """Consecutive number of the ISO week of ``day`` (weeks since 0001-01-01)."""
+    return (day.toordinal() - 1) // 7
+
+
+def _check_max_team(
+    registry: Registry,
+    per_task: dict[str, list[dict[str, Any]]],
+    expected: dict[str, tuple[Need, date]],
+    first: date,
+    last: date,
+    bad: Callable[..., None],
+) -> None:
+    """Hard rule: at most ``max_team`` distinct volunteers serve a need in any 4 consecutive
+    ISO weeks, history (before the horizon) included.
+
+    Only windows that overlap the horizon are checked, and a window whose history
+    alone already has more volunteers is a violation only if the plan adds one.
+    """
+    limited = {n.need_id: n.max_team for n in registry.need_records if n.max_team is not None}
+    if not limited:
+        return
+    past: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    served: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for h in registry.history_records:
+        if h.need_id in limited and h.date < first:
+            past[h.need_id][_week_number(h.date)].add(h.volunteer_id)
+            served[h.need_id][_week_number(h.date)].add(h.volunteer_id)
+    for task, recs in per_task.items():
+        need, day = expected[task]
+        if need.need_id in limited:
+            served[need.need_id][_week_number(day)].update(str(r["volunteer_id"]) for r in recs)
+    horizon_weeks = range(_week_number(first), _week_number(last) + 1)
+    starts = sorted({w - k for w in horizon_weeks for k in range(4)})
+    for need_id, cap in limited.items():
+        weeks, before = served.get(need_id, {}), past.get(need_id, {})
+        for w0 in starts:
+            team = set().union(*(weeks.get(w0 + k, set()) for k in range(4)))
+            known = set().union(*(before.get(w0 + k, set()) for k in range(4)))
+            if len(team) > max(cap, len(known)):
+                monday = date.fromordinal(w0 * 7 + 1)
+                y, w, _ = monday.isocalendar()
+                bad(
+                    "max_team",
+                    "",
+                    "",
+                    f"need {need_id}: {len(team)} volunteers in the 4 weeks from "
+                    f"{y}-W{w:02d} > max_team {cap}",
+                )
+                break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -42,9 +43,14 @@ class Horizon:
             raise InvalidSettingsError(
                 f"The 'week' parameter must be an ISO week like '2026-W49'; got {week!r} instead."
             )
-        if not 1 <= int(weeks) <= 53:
+        try:
+            num = operator.index(weeks)  # ints, numpy ints; not "2" or 2.5
+        except TypeError:
+            num = 0
+        if isinstance(weeks, bool) or not 1 <= num <= 53:
             raise InvalidSettingsError(
-                f"The 'weeks' parameter must be between 1 and 53; got {weeks!r} instead."
+                "The 'weeks' parameter must be a whole number between 1 and 53; "
+                f"got {weeks!r} instead."
             )
         try:
             monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
@@ -52,7 +58,7 @@ class Horizon:
             raise InvalidSettingsError(
                 f"The 'week' parameter must name an existing ISO week; got {week!r} instead."
             ) from None
-        return cls(monday, monday + timedelta(days=7 * int(weeks) - 1))
+        return cls(monday, monday + timedelta(days=7 * num - 1))
 
     @classmethod
     def parse(cls, spec: str | Horizon | tuple[date | str, date | str]) -> Horizon:
@@ -60,7 +66,13 @@ class Horizon:
         if isinstance(spec, Horizon):
             return spec
         if isinstance(spec, tuple):
-            a, b = (d if isinstance(d, date) else date.fromisoformat(d) for d in spec)
+            try:
+                a, b = (d if isinstance(d, date) else date.fromisoformat(d) for d in spec)
+            except (TypeError, ValueError):
+                raise InvalidSettingsError(
+                    "The horizon must be a pair of dates (first, last); "
+                    f"got {spec!r} instead."
+                ) from None
             return cls(a, b)
         if ".." in spec:
             a_text, b_text = spec.split("..", 1)

@@ -66,8 +66,12 @@ def _date(v: Any) -> Any:
 
 
 def _priority(v: Any) -> Any:
-    if isinstance(v, str) and v.strip() in {"1", "2", "3"}:
-        return int(v)
+    if isinstance(v, str):
+        try:
+            num = float(v.strip())  # "2", and "2.0" as a float column is written to CSV
+        except ValueError:
+            return v
+        return int(num) if num in (1.0, 2.0, 3.0) else v
     if isinstance(v, float) and v in (1.0, 2.0, 3.0):
         return int(v)
     return v

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,8 @@ FUNNEL_STAGES: tuple[tuple[str, str], ...] = (
     ("exclusions", "excluded"),
     ("continuity", "continuity"),
 )
+#: ``max_team`` counts distinct volunteers over this many days (4 weeks).
+TEAM_WINDOW_DAYS = 28
 CONTINUITY_CODES: dict[str, int] = {"none": 0, "prefer": 1, "strict": 2}
 MINUTES_PER_DAY = 1440
 
@@ -90,6 +93,7 @@ class Problem:
     task_kind: IntArray
     task_continuity: IntArray
     task_funnel: IntArray
+    need_team_cap: IntArray
     # volunteers
     vol_max_tasks: IntArray
     vol_max_minutes: IntArray
@@ -102,6 +106,7 @@ class Problem:
     pair_km: FloatArray
     pair_helped: BoolArray
     pair_preferred: BoolArray
+    pair_team_known: BoolArray
     # options
     opt_pair: IntArray
     opt_start: IntArray
@@ -160,12 +165,62 @@ def _tag_matrix(tag_sets: list[frozenset[str]], vocab: dict[str, int]) -> BoolAr
     return m
 
 
+def dominated_options(
+    opt_pair: IntArray,
+    opt_group: IntArray,
+    depart: IntArray,
+    ret: IntArray,
+    fixed: BoolArray,
+) -> BoolArray:
+    """Start options that another start of the same pair dominates.
+
+    Options must be sorted by pair, then start. Within one (volunteer, day)
+    group, the options of *other* tasks that an option ``[depart, return)``
+    overlaps are exactly those with ``return_j > depart`` and ``depart_j <
+    return``, so the option's conflict set is fixed by two counts: ``r`` (other
+    returns at or before its departure) and ``d`` (other departures before its
+    return). Moving a start later can only drop conflicts on the left and add
+    them on the right: a later option with the same ``d`` conflicts with a
+    subset, and so does an earlier one with the same ``r``. Any plan using a
+    dominated option stays feasible, with the same value, when it uses the
+    dominating one instead (all objectives are per pair), so pruning is exact.
+    Options of tasks needing several volunteers (``fixed``) are kept: their
+    start must be common to the team.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for options that can be dropped.
+    """
+    n = len(opt_pair)
+    big = np.int64(4 * MINUTES_PER_DAY * 64)
+
+    def count(group: IntArray, times: IntArray, probe: IntArray, side: str) -> IntArray:
+        keys = np.sort(group * big + times)
+        lo = np.searchsorted(keys, group * big, side="left")
+        hi = np.searchsorted(keys, group * big + probe, side=side)  # type: ignore[call-overload]
+        return np.asarray(hi - lo, dtype=np.int64)
+
+    r = count(opt_group, ret, depart, "right") - count(opt_pair, ret, depart, "right")
+    d = count(opt_group, depart, ret, "left") - count(opt_pair, depart, ret, "left")
+    same_next = np.zeros(n, dtype=bool)
+    same_next[:-1] = opt_pair[1:] == opt_pair[:-1]
+    same_prev = np.zeros(n, dtype=bool)
+    same_prev[1:] = same_next[:-1]
+    d_next = np.zeros(n, dtype=bool)
+    d_next[:-1] = (d[1:] == d[:-1]) & (r[1:] != r[:-1])
+    r_prev = np.zeros(n, dtype=bool)
+    r_prev[1:] = r[1:] == r[:-1]
+    return np.asarray(((same_next & d_next) | (same_prev & r_prev)) & ~fixed)
+
+
 def build_problem(
     registry: Registry,
     horizon: Horizon | str,
     *,
     grid: int = 5,
     travel: TravelModel | None = None,
+    prune: bool = True,
 ) -> Problem:
     """Expand needs into tasks and list every feasible option.
 
@@ -181,6 +236,9 @@ def build_problem(
     travel
         Distances and travel times; default great-circle × 1.3 at 40 km/h.
         Travel times are rounded up to whole minutes.
+    prune
+        Drop dominated start options (see :func:`dominated_options`); exact:
+        the best plan keeps its value.
 
     Returns
     -------
@@ -220,9 +278,13 @@ def build_problem(
     win_vol, win_dow, win_lo, win_hi = win_arr.T
 
     helped: dict[int, set[int]] = {}
+    team: dict[str, set[int]] = {}
+    team_from = hz.first - timedelta(days=TEAM_WINDOW_DAYS - 7)
     for h in registry.history_records:
         if h.date < hz.first:
             helped.setdefault(client_index[h.client_id], set()).add(vol_index[h.volunteer_id])
+            if h.date >= team_from:
+                team.setdefault(h.need_id, set()).add(vol_index[h.volunteer_id])
     weeks = hz.iso_weeks()
 
     t_need: list[int] = []
@@ -358,12 +420,31 @@ def build_problem(
     opt_pair = cat(o_pair, np.int64)
     opt_start = cat(o_start, np.int64)
     task_client = np.array(t_client, dtype=np.int64)
+    num_options_all = len(opt_pair)
+    if prune and len(opt_pair):
+        opt_depart_all = opt_start - pair_out[opt_pair]
+        opt_return_all = opt_start + task_duration[pair_task[opt_pair]] + pair_back[opt_pair]
+        keep = ~dominated_options(
+            opt_pair,
+            pair_vol[opt_pair] * max(len(days), 1) + opt_start // MINUTES_PER_DAY,
+            opt_depart_all,
+            opt_return_all,
+            np.array(t_needed, dtype=np.int64)[pair_task[opt_pair]] > 1,
+        )
+        opt_pair, opt_start = opt_pair[keep], opt_start[keep]
     helped_pairs = np.zeros(len(pair_task), dtype=bool)
     pref_pairs = np.zeros(len(pair_task), dtype=bool)
+    known_pairs = np.zeros(len(pair_task), dtype=bool)
+    task_need_arr = np.array(t_need, dtype=np.int64)
     for p, (t, v) in enumerate(zip(pair_task.tolist(), pair_vol.tolist(), strict=True)):
         c = int(task_client[t])
         helped_pairs[p] = v in helped.get(c, ())
         pref_pairs[p] = vol_ids[v] in clients[c].preferred_volunteers
+        known_pairs[p] = v in team.get(needs[int(task_need_arr[t])].need_id, ())
+    team_cap = [
+        -1 if n.max_team is None else max(n.max_team - len(team.get(n.need_id, ())), 0)
+        for n in needs
+    ]
     problem = Problem(
         horizon=hz,
         grid=grid,
@@ -385,6 +466,7 @@ def build_problem(
         task_kind=_frozen(t_kind, np.int64),
         task_continuity=_frozen(t_cont, np.int64),
         task_funnel=_frozen(np.array(t_funnel, dtype=np.int64).reshape(-1, len(FUNNEL_STAGES)), np.int64),
+        need_team_cap=_frozen(team_cap, np.int64),
         vol_max_tasks=_frozen([v.max_tasks_per_week for v in vols], np.int64),
         vol_max_minutes=_frozen([math.floor(v.max_hours_per_week * 60 + 1e-9) for v in vols], np.int64),
         pair_task=_frozen(pair_task, np.int64),
@@ -395,11 +477,12 @@ def build_problem(
         pair_km=_frozen(cat(p_km, np.float64), np.float64),
         pair_helped=_frozen(helped_pairs, bool),
         pair_preferred=_frozen(pref_pairs, bool),
+        pair_team_known=_frozen(known_pairs, bool),
         opt_pair=_frozen(opt_pair, np.int64),
         opt_start=_frozen(opt_start, np.int64),
         opt_depart=_frozen(opt_start - pair_out[opt_pair], np.int64),
         opt_return=_frozen(opt_start + task_duration[pair_task[opt_pair]] + pair_back[opt_pair], np.int64),
-        meta={"travel": type(travel).__name__},
+        meta={"travel": type(travel).__name__, "options_before_pruning": num_options_all},
     )
     logger.info("problem built: %s", problem.summary())
     return problem

@@ -62,7 +62,7 @@ def _cell(value: Any) -> Any:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
-    if value is pd.NaT:
+    if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, pd.Timestamp | datetime):
         return value.date().isoformat() if value.time() == datetime.min.time() else value
@@ -179,13 +179,18 @@ class Registry:
         self.clients: pd.DataFrame = frames["clients"]
         self.needs: pd.DataFrame = frames["needs"]
         self.history: pd.DataFrame = frames["history"]
+        self._geocoder = geocoder
+        self._geocode_cache = geocode_cache
         cache = GeocodeCache(geocoder, geocode_cache) if geocoder is not None else None
         records: dict[str, list[Any]] = {}
         raw: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         for name, frame in frames.items():
             raw[name] = []
             records[name] = _validate_table(TABLES[name], frame, problems, cache, raw[name])
-        _check_references(raw, problems)
+        # tables with a missing column were not read row by row: do not report every
+        # id that points into them as unknown
+        broken = {r["table"] for r in problems.rows if r["row"] is None}
+        _check_references(raw, problems, broken)
         problems.raise_if_any()
         records = {k: [r for _, r in v] for k, v in records.items()}
         self._volunteers: tuple[Volunteer, ...] = tuple(records["volunteers"])
@@ -321,7 +326,14 @@ class Registry:
             }
         )
         history = pd.concat([self.history, new], ignore_index=True)
-        return Registry(self.volunteers, self.clients, self.needs, history)
+        return Registry(
+            self.volunteers,
+            self.clients,
+            self.needs,
+            history,
+            geocoder=self._geocoder,
+            geocode_cache=self._geocode_cache,
+        )
 
 
 def _normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -332,11 +344,17 @@ def _normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _id_text(column: str, value: Any) -> Any:
     """Ids typed as numbers in a spreadsheet (``1.0``) become text (``"1"``)."""
-    if column.endswith("_id") and isinstance(value, float) and value.is_integer():
+    if not (column.endswith("_id") or column in _ID_LIST_COLUMNS):
+        return value
+    if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if column.endswith("_id") and isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
+
+
+#: Columns holding ``;``-separated ids; one id alone may be typed as a number.
+_ID_LIST_COLUMNS = frozenset({"preferred_volunteers", "excluded_volunteers"})
 
 
 def _validate_table(
@@ -409,12 +427,22 @@ def _geocode(table: str, row: int, values: dict[str, Any], problems: _Problems, 
     return True
 
 
-def _check_references(raw: dict[str, list[tuple[int, dict[str, Any]]]], problems: _Problems) -> None:
-    """Check ids that point into other tables, on the raw cells of every row."""
+def _check_references(
+    raw: dict[str, list[tuple[int, dict[str, Any]]]],
+    problems: _Problems,
+    broken: set[str] = frozenset(),  # type: ignore[assignment]
+) -> None:
+    """Check ids that point into other tables, on the raw cells of every row.
+
+    Ids pointing into a table in ``broken`` (one that could not be read row by
+    row, e.g. for a missing column) are not checked.
+    """
     volunteer_ids = {str(v["volunteer_id"]) for _, v in raw["volunteers"] if "volunteer_id" in v}
     client_ids = {str(v["client_id"]) for _, v in raw["clients"] if "client_id" in v}
 
     def ref(table: str, row: int, column: str, value: Any, known: set[str], target: str) -> None:
+        if target in broken:
+            return
         if value is not None and str(value) not in known:
             problems.add(table, row, column, value, f"a {target[:-1]}_id that exists in {target}")
 

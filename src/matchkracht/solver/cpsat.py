@@ -8,7 +8,8 @@ Formulation (one boolean per option: task *t*, volunteer *v*, start *s*):
   maximal clique of their interval graph (:func:`_add_no_overlap`). Because
   interval graphs are perfect, these clique constraints describe the overlap
   rule exactly and give a strong LP bound;
-* weekly task and hour caps per volunteer (:func:`_add_weekly_caps`).
+* weekly task and hour caps per volunteer (:func:`_add_weekly_caps`);
+* at most ``max_team`` distinct volunteers per need (:func:`_add_team_caps`).
 
 Every other hard rule (skills, languages, distance, availability windows,
 unavailable dates, exclusions, strict continuity) is already enforced by which
@@ -204,6 +205,41 @@ def _add_weekly_caps(
             )
 
 
+def _add_team_caps(
+    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+) -> None:
+    """Hard rule: at most ``max_team`` distinct volunteers per need in 4 weeks, history included.
+
+    Volunteers who served the need in the three weeks before the horizon are
+    already in the team; the others may join only while places are left
+    (``Problem.need_team_cap``), counted over the whole horizon.
+    """
+    p = problem
+    pairs = p.opt_pair[options]
+    needs = p.task_need[p.pair_task[pairs]]
+    capped = (p.need_team_cap[needs] >= 0) & ~p.pair_team_known[pairs]
+    if not capped.any():
+        return
+    pos = np.flatnonzero(capped)
+    key = needs[pos] * p.num_volunteers + p.pair_vol[pairs[pos]]
+    order = np.argsort(key, kind="stable")
+    cuts = np.flatnonzero(np.diff(key[order])) + 1
+    by_need: dict[int, list[cp_model.IntVar]] = {}
+    for group in np.split(pos[order], cuts):
+        n = int(needs[group[0]])
+        if p.need_team_cap[n] == 0:
+            for i in group.tolist():
+                model.add(x[i] == 0)
+            continue
+        u = model.new_bool_var("")
+        for i in group.tolist():
+            model.add_implication(x[i], u)
+        by_need.setdefault(n, []).append(u)
+    for n, us in by_need.items():
+        if len(us) > p.need_team_cap[n]:
+            model.add(sum(us) <= int(p.need_team_cap[n]))  # type: ignore[arg-type]
+
+
 def build_model(problem: Problem, options: IntArray) -> _Model:
     """The CP-SAT model of one component (options given by index)."""
     model = cp_model.CpModel()
@@ -211,6 +247,7 @@ def build_model(problem: Problem, options: IntArray) -> _Model:
     cover = _add_task_cover(model, x, problem, options)
     _add_no_overlap(model, x, problem, options)
     _add_weekly_caps(model, x, problem, options)
+    _add_team_caps(model, x, problem, options)
     m = _Model(model, x, cover)
     m.tiers["coverage"] = cover
     score = continuity_scores(problem, options)
@@ -272,7 +309,10 @@ class CpSatSolver:
         found_any = True
         tier_values: dict[str, float] = {t: 0.0 for t in s.tiers}
         statuses: list[str] = []
+        deadline = t0 + s.time_limit
         for comp in comps:
+            if not s.deterministic:
+                remaining_budget = max(deadline - time.perf_counter(), 0.0)
             share = remaining_budget * len(comp) / max(remaining_size, 1)
             res = self._solve_component(problem, comp, share, hint_set[comp])
             remaining_budget = max(remaining_budget - res["spent"], 0.0)
@@ -301,12 +341,13 @@ class CpSatSolver:
         self, problem: Problem, options: IntArray, budget: float, hint: npt.NDArray[np.bool_]
     ) -> dict[str, Any]:
         s = self.settings
+        t_build = time.perf_counter()
         m = build_model(problem, options)
         values = hint.copy()
         bound = float(problem.task_weight[np.unique(problem.opt_task[options])].sum())
         optimal = True
         found = True
-        spent = 0.0
+        spent = 0.0 if s.deterministic else time.perf_counter() - t_build
         tier_values: dict[str, float] = {}
         status_names = []
         for k, tier in enumerate(s.tiers):
@@ -325,7 +366,8 @@ class CpSatSolver:
                 values = np.array([solver.boolean_value(v) for v in m.x], dtype=bool)
                 value = float(solver.objective_value)
                 if k == 0:
-                    bound = float(math.floor(solver.best_objective_bound + 1e-6))
+                    # CP-SAT's bound can exceed the trivial one before its LP has run
+                    bound = min(bound, float(math.floor(solver.best_objective_bound + 1e-6)))
                 optimal &= code == cp_model.OPTIMAL
             else:
                 # keep the previous tier's (or the greedy) solution

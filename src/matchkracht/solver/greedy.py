@@ -25,6 +25,7 @@ class _Calendar:
         self.busy: dict[int, list[tuple[int, int]]] = {}
         self.tasks = np.zeros((problem.num_volunteers, max(problem.num_weeks, 1)), dtype=np.int64)
         self.minutes = np.zeros_like(self.tasks)
+        self.team: dict[int, set[int]] = {}
 
     def fits(self, o: int) -> bool:
         p = self.p
@@ -35,6 +36,12 @@ class _Calendar:
             return False
         if self.minutes[v, w] + p.pair_occupied[pair] > p.vol_max_minutes[v]:
             return False
+        n = int(p.task_need[t])
+        cap = int(p.need_team_cap[n])
+        if cap >= 0 and not p.pair_team_known[pair]:
+            joined = self.team.get(n, set())
+            if v not in joined and len(joined) >= cap:
+                return False
         a, b = int(p.opt_depart[o]), int(p.opt_return[o])
         return all(b <= c or d <= a for c, d in self.busy.get(v, ()))
 
@@ -46,6 +53,8 @@ class _Calendar:
         self.tasks[v, w] += 1
         self.minutes[v, w] += p.pair_occupied[pair]
         self.busy.setdefault(v, []).append((int(p.opt_depart[o]), int(p.opt_return[o])))
+        if p.need_team_cap[p.task_need[t]] >= 0 and not p.pair_team_known[pair]:
+            self.team.setdefault(int(p.task_need[t]), set()).add(v)
 
 
 def greedy_options(

@@ -113,7 +113,7 @@ class ClosestAvailable:
 
 
 class _Calendar:
-    """Occupied intervals and weekly use per volunteer (a local copy, for the repair)."""
+    """Occupied intervals, weekly use and ``max_team`` places in use (for the repair)."""
 
     def __init__(self, problem: Problem) -> None:
         self.p = problem
@@ -121,6 +121,13 @@ class _Calendar:
         self.busy: dict[int, list[tuple[int, int]]] = {}
         self.tasks = np.zeros((problem.num_volunteers, weeks), dtype=np.int64)
         self.minutes = np.zeros_like(self.tasks)
+        self.team: dict[int, set[int]] = {}
+
+    def _new_member(self, pair: int) -> int:
+        """The need whose ``max_team`` places ``pair`` would use, or -1."""
+        p = self.p
+        n = int(p.task_need[p.pair_task[pair]])
+        return n if p.need_team_cap[n] >= 0 and not p.pair_team_known[pair] else -1
 
     def fits(self, o: int) -> bool:
         p = self.p
@@ -130,6 +137,11 @@ class _Calendar:
             return False
         if self.minutes[v, w] + p.pair_occupied[pair] > p.vol_max_minutes[v]:
             return False
+        n = self._new_member(pair)
+        if n >= 0:
+            joined = self.team.get(n, set())
+            if v not in joined and len(joined) >= p.need_team_cap[n]:
+                return False
         a, b = int(p.opt_depart[o]), int(p.opt_return[o])
         return all(b <= c or d <= a for c, d in self.busy.get(v, ()))
 
@@ -140,6 +152,9 @@ class _Calendar:
         self.tasks[v, w] += 1
         self.minutes[v, w] += p.pair_occupied[pair]
         self.busy.setdefault(v, []).append((int(p.opt_depart[o]), int(p.opt_return[o])))
+        n = self._new_member(pair)
+        if n >= 0:
+            self.team.setdefault(n, set()).add(v)
 
 
 def per_day_options(problem: Problem, *, fill_teams: bool = True) -> IntArray:
@@ -166,8 +181,8 @@ def per_day_options(problem: Problem, *, fill_teams: bool = True) -> IntArray:
     maximises covered weight first and travel second, with at most one task
     per volunteer per day. Each assigned pair then takes the earliest of its
     starts that fits what is already kept, processing assignments by priority,
-    day and window start; an assignment whose starts all overlap a kept one or
-    break a weekly cap is dropped.
+    day and window start; an assignment whose starts all overlap a kept one,
+    break a weekly cap or would take a need's last ``max_team`` place is dropped.
     """
     p = problem
     if p.num_options == 0:

@@ -765,19 +765,23 @@ class _ClientPicker:
 def _recurring_period(rng: np.random.Generator, nd: _Need, monday: dt.date) -> None:
     """Set start/end dates of a recurring need (a few end before or start after the week)."""
     u = rng.random()
-    if u < 0.05:
-        nd.end = monday - dt.timedelta(days=int(rng.integers(3, 40)))
-        nd.start = nd.start or nd.end - dt.timedelta(days=int(rng.integers(60, 300)))
-    elif u < 0.08:
-        nd.start = monday + dt.timedelta(days=int(rng.integers(7, 35)))
-    elif u < 0.10:
-        nd.end = monday + dt.timedelta(days=int(rng.integers(0, 4)))
-    elif u < 0.20 and nd.start is None:
-        nd.start = monday - dt.timedelta(days=int(rng.integers(0, 3)))  # a new request
+    draw = rng.integers(0, 10_000, size=3)
+    if u < 0.05:  # ended a while ago (history may still show it)
+        nd.end = monday - dt.timedelta(days=3 + int(draw[0]) % 37)
+        if nd.start is None or nd.start >= nd.end:
+            nd.start = nd.end - dt.timedelta(days=60 + int(draw[1]) % 240)
+    elif u < 0.08:  # starts after the week
+        nd.start = monday + dt.timedelta(days=7 + int(draw[0]) % 28)
+        if nd.end is not None and nd.end <= nd.start:
+            nd.end = None
+    elif u < 0.10:  # ends during the week
+        nd.end = monday + dt.timedelta(days=int(draw[0]) % 4)
+    elif u < 0.20 and nd.start is None:  # a new request
+        nd.start = monday - dt.timedelta(days=int(draw[0]) % 3)
     elif u < 0.35 and nd.start is None:
-        nd.start = monday - dt.timedelta(days=int(rng.integers(40, 400)))
-    if nd.end is None and rng.random() < 0.1:
-        nd.end = monday + dt.timedelta(days=int(rng.integers(30, 200)))
+        nd.start = monday - dt.timedelta(days=40 + int(draw[0]) % 360)
+    if nd.end is None and draw[2] < 1000:
+        nd.end = max(nd.start or monday, monday) + dt.timedelta(days=30 + int(draw[1]) % 170)
 
 
 def _one_off_date(rng: np.random.Generator, monday: dt.date, day_p: Sequence[float]) -> dt.date:
@@ -1374,6 +1378,12 @@ def self_check(frames: dict[str, pd.DataFrame], week: str = "2026-W49") -> list[
             problems.append(f"{nid}: bad window {row['window']!r}")
         if row["kind"] == "ride" and (pd.isna(row["dest_lat"]) or pd.isna(row["dest_lon"])):
             problems.append(f"{nid}: ride without destination")
+        start, end = row["start_date"], row["end_date"]
+        for value in (start, end):
+            if _tags(value) and not _ISO_DATE.fullmatch(str(value)):
+                problems.append(f"{nid}: bad date {value!r}")
+        if _tags(start) and _tags(end) and str(end) < str(start):
+            problems.append(f"{nid}: end_date before start_date")
         schedule = row["schedule"]
         if not _ISO_DATE.fullmatch(schedule):
             try:

@@ -36,12 +36,12 @@ __all__ = [
     "day",
     "generated_registry",
     "history",
+    "need",
     "north",
     "registry",
     "road_km",
     "travel_minutes",
     "volunteer",
-    "need",
 ]
 
 BASE_LAT = 51.42
@@ -82,7 +82,13 @@ def volunteer(
     **kw: Any,
 ) -> dict[str, Any]:
     """A volunteers row; extra keyword arguments are further columns."""
-    return {"volunteer_id": volunteer_id, "lat": lat, "lon": lon, "availability": availability, **kw}
+    return {
+        "volunteer_id": volunteer_id,
+        "lat": lat,
+        "lon": lon,
+        "availability": availability,
+        **kw,
+    }
 
 
 def client(
@@ -114,7 +120,7 @@ def need(
 def history(
     volunteer_id: str, client_id: str = "c1", need_id: str = "n1", when: str = "2026-11-23"
 ) -> dict[str, Any]:
-    """A history row: ``volunteer_id`` helped ``client_id`` on ``when`` (default the week before)."""
+    """A history row: ``volunteer_id`` helped ``client_id`` on ``when`` (default: a week before)."""
     return {"need_id": need_id, "client_id": client_id, "volunteer_id": volunteer_id, "date": when}
 
 

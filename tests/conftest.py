@@ -89,7 +89,9 @@ def tiny_frames() -> dict[str, pd.DataFrame]:
 def make_registry(frames: dict[str, pd.DataFrame] | None = None, **kwargs: Any) -> Registry:
     """A :class:`Registry` from ``frames`` (default: :func:`tiny_frames`)."""
     f = tiny_frames() if frames is None else frames
-    return Registry.from_frames(f["volunteers"], f["clients"], f["needs"], f.get("history"), **kwargs)
+    return Registry.from_frames(
+        f["volunteers"], f["clients"], f["needs"], f.get("history"), **kwargs
+    )
 
 
 def problem_cells(error: Any) -> set[tuple[str, Any, str]]:

@@ -24,7 +24,11 @@ def test_match_writes_the_plan_folder(tmp_path: Path, capsys: pytest.CaptureFixt
     code = main(["match", TINY, "--week", WEEK, "--out", str(out), *FAST])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert sorted(p.name for p in out.iterdir()) == ["assignments.csv", "metrics.json", "unmatched.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "assignments.csv",
+        "metrics.json",
+        "unmatched.csv",
+    ]
     assert "tasks covered" in captured.out
     assert str(out) in captured.out
     plan = Plan.read_csv(out)

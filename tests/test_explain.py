@@ -103,7 +103,9 @@ def test_funnel_reason_codes(code: str) -> None:
 
 
 def test_capacity() -> None:
-    vols = [named_volunteer(1, availability="mon 09:00-17:00; tue 09:00-17:00", max_tasks_per_week=1)]
+    vols = [
+        named_volunteer(1, availability="mon 09:00-17:00; tue 09:00-17:00", max_tasks_per_week=1)
+    ]
     plan = plan_of(vols, [b.need("n1"), b.need("n2", schedule="FREQ=WEEKLY;BYDAY=TU")])
     assert len(plan.assignments) == 1
     assert len(plan.unmatched) == 1
@@ -115,7 +117,9 @@ def test_capacity() -> None:
 
 
 def test_hour_cap_is_capacity_too() -> None:
-    vols = [named_volunteer(1, availability="mon 09:00-17:00; tue 09:00-17:00", max_hours_per_week=1.5)]
+    vols = [
+        named_volunteer(1, availability="mon 09:00-17:00; tue 09:00-17:00", max_hours_per_week=1.5)
+    ]
     plan = plan_of(vols, [b.need("n1"), b.need("n2", schedule="FREQ=WEEKLY;BYDAY=TU")])
     assert list(plan.unmatched["reason_code"]) == ["capacity"]
 
@@ -146,7 +150,11 @@ def test_team_without_a_common_start_is_explained() -> None:
 
 
 def test_reason_counts_match_the_funnel() -> None:
-    vols = [named_volunteer(1), named_volunteer(2, skills="handy"), named_volunteer(3, skills="handy")]
+    vols = [
+        named_volunteer(1),
+        named_volunteer(2, skills="handy"),
+        named_volunteer(3, skills="handy"),
+    ]
     reg = b.registry(vols, [named_client()], [b.need("n1", skills="handy", languages="ar")])
     problem = mk.build_problem(reg, b.WEEK)
     reasons = explain_unmatched(problem, reg, np.zeros(0, dtype=np.int64))

@@ -15,7 +15,12 @@ from matchkracht.geo import EARTH_RADIUS_KM, GreatCircleTravel, MatrixTravel, gr
 def _random_points(n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.column_stack(
-        [rng.uniform(-89.9, 89.9, n), rng.uniform(-180, 180, n), rng.uniform(-89.9, 89.9, n), rng.uniform(-180, 180, n)]
+        [
+            rng.uniform(-89.9, 89.9, n),
+            rng.uniform(-180, 180, n),
+            rng.uniform(-89.9, 89.9, n),
+            rng.uniform(-180, 180, n),
+        ]
     )
 
 
@@ -153,7 +158,9 @@ def test_matrix_changes_the_problem() -> None:
 
 def test_matrix_plan_passes_the_checker() -> None:
     reg = make_registry()
-    mt = MatrixTravel({("V1", "C2"): (50.0, 60.0), ("V3", "C2"): (1.0, 3.0), ("C2", "N2"): (10.0, 20.0)})
+    mt = MatrixTravel(
+        {("V1", "C2"): (50.0, 60.0), ("V3", "C2"): (1.0, 3.0), ("C2", "N2"): (10.0, 20.0)}
+    )
     plan = mk.match(reg, week=WEEK, travel=mt, time_limit=5, seed=0)
     ride = plan.assignments[plan.assignments["need_id"] == "N2"]
     assert list(ride["volunteer_id"]) == ["V3"]

@@ -109,7 +109,9 @@ def test_invalid_number_of_weeks(weeks: object) -> None:
         Horizon.from_week("2026-W49", weeks=weeks)
 
 
-@pytest.mark.parametrize("spec", ["2026-12-06..2026-11-30", "2026-12-01..tomorrow", "2026-13-01..2026-13-02"])
+@pytest.mark.parametrize(
+    "spec", ["2026-12-06..2026-11-30", "2026-12-01..tomorrow", "2026-13-01..2026-13-02"]
+)
 def test_invalid_date_range(spec: str) -> None:
     with pytest.raises(InvalidSettingsError):
         Horizon.parse(spec)

@@ -13,13 +13,25 @@ from matchkracht.parsing import WeeklyWindow
 
 def _volunteer(**extra: object) -> Volunteer:
     return Volunteer.model_validate(
-        {"volunteer_id": "V1", "lat": 51.42, "lon": 6.13, "availability": "mon 09:00-12:00", **extra}
+        {
+            "volunteer_id": "V1",
+            "lat": 51.42,
+            "lon": 6.13,
+            "availability": "mon 09:00-12:00",
+            **extra,
+        }
     )
 
 
 def _need(**extra: object) -> Need:
     return Need.model_validate(
-        {"need_id": "N1", "client_id": "C1", "schedule": "2026-12-03", "window": "10:00-10:30", **extra}
+        {
+            "need_id": "N1",
+            "client_id": "C1",
+            "schedule": "2026-12-03",
+            "window": "10:00-10:30",
+            **extra,
+        }
     )
 
 

@@ -294,7 +294,11 @@ def _need(schedule: str, **extra: str) -> Need:
 
 def test_need_occurrences_clipped_to_start_and_end_date() -> None:
     n = _need("FREQ=DAILY", start_date="2026-12-02", end_date="2026-12-04")
-    assert n.occurrences(MONDAY, SUNDAY) == [date(2026, 12, 2), date(2026, 12, 3), date(2026, 12, 4)]
+    assert n.occurrences(MONDAY, SUNDAY) == [
+        date(2026, 12, 2),
+        date(2026, 12, 3),
+        date(2026, 12, 4),
+    ]
 
 
 def test_need_occurrences_outside_period() -> None:

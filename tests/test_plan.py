@@ -49,8 +49,8 @@ def test_columns_follow_the_contract(plan: Plan) -> None:
     assert list(plan.unmatched.columns) == [
         "task_id", "need_id", "client_id", "kind", "window_start", "missing", "reason_code", "reason",
     ]  # fmt: skip
-    assert ASSIGNMENT_COLUMNS == list(plan.assignments.columns)
-    assert UNMATCHED_COLUMNS == list(plan.unmatched.columns)
+    assert list(plan.assignments.columns) == ASSIGNMENT_COLUMNS
+    assert list(plan.unmatched.columns) == UNMATCHED_COLUMNS
 
 
 def test_tables_are_consistent(plan: Plan) -> None:
@@ -101,7 +101,11 @@ def test_summary_has_no_names(plan: Plan) -> None:
 
 def test_to_csv(plan: Plan, tmp_path: Path) -> None:
     out = plan.to_csv(tmp_path / "plan")
-    assert sorted(p.name for p in out.iterdir()) == ["assignments.csv", "metrics.json", "unmatched.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "assignments.csv",
+        "metrics.json",
+        "unmatched.csv",
+    ]
     a = pd.read_csv(out / "assignments.csv", dtype=str)
     u = pd.read_csv(out / "unmatched.csv", dtype=str)
     assert list(a.columns) == ASSIGNMENT_COLUMNS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from typing import Any
 
 import builders as b
 import numpy as np
@@ -13,7 +14,14 @@ import matchkracht as mk
 from matchkracht.problem import FUNNEL_STAGES, MINUTES_PER_DAY, PRIORITY_WEIGHTS
 
 
-def problem_of(vols, needs=None, clients=None, history=None, horizon=b.WEEK, **kw) -> mk.Problem:  # type: ignore[no-untyped-def]
+def problem_of(
+    vols: list[dict[str, Any]],
+    needs: list[dict[str, Any]] | None = None,
+    clients: list[dict[str, Any]] | None = None,
+    history: list[dict[str, Any]] | None = None,
+    horizon: str | mk.Horizon = b.WEEK,
+    **kw: Any,
+) -> mk.Problem:
     """Build the problem of a tiny registry."""
     needs = needs if needs is not None else [b.need("n1")]
     return mk.build_problem(b.registry(vols, clients, needs, history), horizon, **kw)
@@ -37,7 +45,11 @@ def day_starts(p: mk.Problem, volunteer: str | None = None) -> list[int]:
 
 # -- candidate filtering ---------------------------------------------------------------
 def test_only_eligible_pairs_exist() -> None:
-    vols = [b.volunteer("v1", skills="handy"), b.volunteer("v2"), b.volunteer("v3", skills="handy;x")]
+    vols = [
+        b.volunteer("v1", skills="handy"),
+        b.volunteer("v2"),
+        b.volunteer("v3", skills="handy;x"),
+    ]
     p = problem_of(vols, [b.need("n1", skills="handy")])
     assert pairs(p) == {("n1@2026-11-30", "v1"), ("n1@2026-11-30", "v3")}
     assert p.num_pairs == 2
@@ -67,7 +79,9 @@ def test_model_grows_with_candidates_not_with_volunteers() -> None:
         ({}, {}, {"excluded_volunteers": "v1"}),
     ],
 )
-def test_each_hard_filter_removes_the_pair(vol_kw: dict, need_kw: dict, client_kw: dict) -> None:  # type: ignore[type-arg]
+def test_each_hard_filter_removes_the_pair(
+    vol_kw: dict[str, Any], need_kw: dict[str, Any], client_kw: dict[str, Any]
+) -> None:
     p = problem_of(
         [b.volunteer("v1", **vol_kw)], [b.need("n1", **need_kw)], [b.client("c1", **client_kw)]
     )
@@ -88,7 +102,9 @@ def test_strict_continuity_filters_to_past_helpers() -> None:
     assert pairs(anyone) == {("n1@2026-11-30", "v1"), ("n1@2026-11-30", "v2")}
     prefer = problem_of(vols, [b.need("n1")], history=[b.history("v2")])
     assert prefer.num_pairs == 2
-    helped = {p.volunteer_ids[v]: h for v, h in zip(prefer.pair_vol, prefer.pair_helped, strict=True)}
+    helped = {
+        p.volunteer_ids[v]: h for v, h in zip(prefer.pair_vol, prefer.pair_helped, strict=True)
+    }
     assert helped == {"v1": False, "v2": True}
 
 
@@ -187,7 +203,9 @@ def test_pruning_keeps_every_pair_and_only_drops_starts() -> None:
     def options(p: mk.Problem) -> set[tuple[str, str, int]]:
         return {
             (p.task_ids[t], p.volunteer_ids[v], s)
-            for t, v, s in zip(p.opt_task.tolist(), p.opt_vol.tolist(), p.opt_start.tolist(), strict=True)
+            for t, v, s in zip(
+                p.opt_task.tolist(), p.opt_vol.tolist(), p.opt_start.tolist(), strict=True
+            )
         }
 
     assert options(pruned) <= options(full)

@@ -34,7 +34,9 @@ def _clock(minutes: int) -> str:
 
 
 @st.composite
-def frames(draw: st.DrawFn, max_width: int = 60, max_needs: int = 5, max_vols: int = 5) -> dict[str, Any]:
+def frames(
+    draw: st.DrawFn, max_width: int = 60, max_needs: int = 5, max_vols: int = 5
+) -> dict[str, Any]:
     """Rows of a small random registry in ISO week 2026-W49 (Mondays and Tuesdays).
 
     Hypothesis draws the sizes and a seed; the attributes come from a seeded
@@ -109,7 +111,10 @@ def frames(draw: st.DrawFn, max_width: int = 60, max_needs: int = 5, max_vols: i
             row["dest_lon"] = b.BASE_LON + 0.02
         needs.append(row)
     history = [
-        b.history(vid, f"c{c}", "n0") for c in range(n_cli) for vid in vol_ids if rng.random() < 0.25
+        b.history(vid, f"c{c}", "n0")
+        for c in range(n_cli)
+        for vid in vol_ids
+        if rng.random() < 0.25
     ]
     return {"vols": vols, "clients": clients, "needs": needs, "history": history}
 

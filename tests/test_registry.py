@@ -342,7 +342,12 @@ def test_empty_cells_mean_default(registry: Registry) -> None:
     assert v2.languages == frozenset({"nl"})
     assert v2.max_tasks_per_week == 2
     n1, _, n3 = registry.need_records
-    assert (n1.volunteers_needed, n1.continuity, n1.start_date, n1.max_team) == (1, "prefer", None, None)
+    assert (n1.volunteers_needed, n1.continuity, n1.start_date, n1.max_team) == (
+        1,
+        "prefer",
+        None,
+        None,
+    )
     assert n3.continuity == "none"
 
 
@@ -566,7 +571,11 @@ def test_ids_as_floats_with_missing_cells(frames: Frames) -> None:
 
 def test_excel_dates_and_times_become_text(frames: Frames, tmp_path: Path) -> None:
     # Excel turns "2026-12-03" into a date cell
-    frames["needs"]["schedule"] = ["FREQ=WEEKLY;BYDAY=MO,WE", pd.Timestamp("2026-12-03"), "FREQ=WEEKLY;BYDAY=TU"]
+    frames["needs"]["schedule"] = [
+        "FREQ=WEEKLY;BYDAY=MO,WE",
+        pd.Timestamp("2026-12-03"),
+        "FREQ=WEEKLY;BYDAY=TU",
+    ]
     frames["needs"]["start_date"] = [pd.Timestamp("2026-11-01"), None, None]
     frames["volunteers"]["unavailable"] = [None, pd.Timestamp("2026-12-24"), None]
     path = tmp_path / "dates.xlsx"
@@ -733,3 +742,20 @@ def test_record_keeps_geocoding(frames: Frames, tmp_path: Path) -> None:
     assert len(new.history_records) == 2
     assert new.volunteer_records == reg.volunteer_records
     assert len(geo.calls) == 2  # the cache answered
+
+
+def test_corrupt_geocode_cache_is_ignored(frames: Frames, tmp_path: Path) -> None:
+    cache = tmp_path / "g.json"
+    cache.write_text("{not json", encoding="utf-8")
+    geo = FakeGeocoder(PLACES)
+    reg = make_registry(_address_only(frames), geocoder=geo, geocode_cache=cache)
+    assert (reg.volunteer_records[0].lat, reg.volunteer_records[0].lon) == PLACES[
+        "Kerkstraat 1, 't Hoeske"
+    ]
+    assert len(geo.calls) == 2
+    assert len(json.loads(cache.read_text(encoding="utf-8"))) == 2
+
+
+def test_missing_id_column_does_not_cascade(frames: Frames) -> None:
+    frames["clients"] = frames["clients"].drop(columns="client_id")
+    _assert_one_problem(frames, "clients", None, "client_id")

@@ -17,7 +17,6 @@ True
 
 from __future__ import annotations
 
-
 from matchkracht.api import match, versions
 from matchkracht.check import check
 from matchkracht.demo import DEMO_WEEK, demo_path, load_demo

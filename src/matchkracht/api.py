@@ -83,7 +83,11 @@ def match(
     engine = solver if solver is not None else CpSatSolver(cfg)
     solution = engine.solve(problem)
     logger.info(
-        "solved %s with %s: status %s in %.2f s", hz.label, engine.name, solution.status, solution.seconds
+        "solved %s with %s: status %s in %.2f s",
+        hz.label,
+        engine.name,
+        solution.status,
+        solution.seconds,
     )
     meta: dict[str, Any] = {"versions": versions(), "problem": problem.summary()}
     if solver is None:

@@ -35,11 +35,20 @@ def _settings(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _add_solve_args(p: argparse.ArgumentParser, default_week: str | None) -> None:
-    p.add_argument("--week", default=default_week, required=default_week is None, help="ISO week, e.g. 2026-W49")
+    p.add_argument(
+        "--week",
+        default=default_week,
+        required=default_week is None,
+        help="ISO week, e.g. 2026-W49",
+    )
     p.add_argument("--weeks", type=int, default=1, help="number of ISO weeks to plan (default 1)")
-    p.add_argument("--time-limit", type=float, default=10.0, help="seconds for the solve (default 10)")
+    p.add_argument(
+        "--time-limit", type=float, default=10.0, help="seconds for the solve (default 10)"
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--workers", type=int, default=None, help="CP-SAT workers (default: one per core)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="CP-SAT workers (default: one per core)"
+    )
     p.add_argument(
         "--deterministic",
         action="store_true",

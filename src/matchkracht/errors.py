@@ -66,13 +66,14 @@ class InvalidRegistryError(MatchkrachtError, ValueError):
     def _format(problems: pd.DataFrame) -> str:
         n = len(problems)
         lines = [f"The registry has {n} problem{'s' if n != 1 else ''}:"]
-        for rec in problems.itertuples(index=False):
-            where = f"{rec.table}"
-            if not _isna(rec.row) and str(rec.row) != "<NA>":
-                where += f", row {int(rec.row)}"
-            if rec.column:
-                where += f", column '{rec.column}'"
-            value = "" if _isna(rec.value) else str(rec.value)
+        for rec in problems.to_dict("records"):
+            where = f"{rec['table']}"
+            row = rec["row"]
+            if not _isna(row) and str(row) != "<NA>":
+                where += f", row {int(str(row))}"
+            if rec["column"]:
+                where += f", column '{rec['column']}'"
+            value = "" if _isna(rec["value"]) else str(rec["value"])
             shown = f": got {value!r}" if value != "" else ": empty"
-            lines.append(f"  - {where}{shown}; expected {rec.expected}")
+            lines.append(f"  - {where}{shown}; expected {rec['expected']}")
         return "\n".join(lines)

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matchkracht.parsing import format_minutes
-from matchkracht.problem import FUNNEL_STAGES, MINUTES_PER_DAY, Problem
+from matchkracht.problem import FUNNEL_STAGES, Problem
 from matchkracht.registry import Registry
 
 __all__ = ["Reason", "explain_unmatched"]
@@ -79,7 +79,9 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
         if failed is not None:
             code = FUNNEL_STAGES[failed][1]
             prev = funnel[failed - 1] if failed > 0 else p.num_volunteers
-            text = who + _funnel_text(code, prev, funnel[failed], need.required_skills, need.languages, need.kind, when, k)
+            text = who + _funnel_text(
+                code, prev, funnel[failed], need.required_skills, need.languages, need.kind, when, k
+            )
             out[t] = Reason(code, text[0].upper() + text[1:], fcounts)
             continue
         n_cap = n_conf = n_free = 0
@@ -114,7 +116,11 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
                 if k > 1
                 else f"; {n_free} {'is' if n_free == 1 else 'are'} free but the solve stopped before using them"
             )
-        out[t] = Reason(code, text[0].upper() + text[1:] + ".", {**fcounts, "at_cap": n_cap, "busy": n_conf, "free": n_free})
+        out[t] = Reason(
+            code,
+            text[0].upper() + text[1:] + ".",
+            {**fcounts, "at_cap": n_cap, "busy": n_conf, "free": n_free},
+        )
     return out
 
 

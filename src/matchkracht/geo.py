@@ -58,13 +58,21 @@ class TravelModel(Protocol):
     """
 
     def km(
-        self, from_keys: npt.ArrayLike, from_ll: FloatArray, to_keys: npt.ArrayLike, to_ll: FloatArray
+        self,
+        from_keys: npt.ArrayLike,
+        from_ll: FloatArray,
+        to_keys: npt.ArrayLike,
+        to_ll: FloatArray,
     ) -> FloatArray:
         """Road distance in km."""
         ...
 
     def minutes(
-        self, from_keys: npt.ArrayLike, from_ll: FloatArray, to_keys: npt.ArrayLike, to_ll: FloatArray
+        self,
+        from_keys: npt.ArrayLike,
+        from_ll: FloatArray,
+        to_keys: npt.ArrayLike,
+        to_ll: FloatArray,
     ) -> FloatArray:
         """Travel time in minutes."""
         ...
@@ -81,14 +89,22 @@ class GreatCircleTravel:
     speed_kmh: float = 40.0
 
     def km(
-        self, from_keys: npt.ArrayLike, from_ll: FloatArray, to_keys: npt.ArrayLike, to_ll: FloatArray
+        self,
+        from_keys: npt.ArrayLike,
+        from_ll: FloatArray,
+        to_keys: npt.ArrayLike,
+        to_ll: FloatArray,
     ) -> FloatArray:
         """Road distance in km: great-circle distance times the road factor."""
         a, b = np.asarray(from_ll), np.asarray(to_ll)
         return self.road_factor * great_circle_km(a[..., 0], a[..., 1], b[..., 0], b[..., 1])
 
     def minutes(
-        self, from_keys: npt.ArrayLike, from_ll: FloatArray, to_keys: npt.ArrayLike, to_ll: FloatArray
+        self,
+        from_keys: npt.ArrayLike,
+        from_ll: FloatArray,
+        to_keys: npt.ArrayLike,
+        to_ll: FloatArray,
     ) -> FloatArray:
         """Travel time in minutes at ``speed_kmh``."""
         return self.km(from_keys, from_ll, to_keys, to_ll) * (60.0 / self.speed_kmh)
@@ -134,9 +150,10 @@ class MatrixTravel:
         out = np.array(np.broadcast_to(base, fk.shape), dtype=np.float64)
         missing = 0
         for i in np.ndindex(fk.shape):
-            hit = self.table.get((fk[i], tk[i])) or self.table.get((tk[i], fk[i]))
+            a, b = str(fk[i]), str(tk[i])
+            hit = self.table.get((a, b)) or self.table.get((b, a))
             if hit is None:
-                missing += 1 if fk[i] != tk[i] else 0
+                missing += 1 if a != b else 0
             else:
                 out[i] = hit[col]
         if missing:
@@ -144,13 +161,21 @@ class MatrixTravel:
         return out
 
     def km(
-        self, from_keys: npt.ArrayLike, from_ll: FloatArray, to_keys: npt.ArrayLike, to_ll: FloatArray
+        self,
+        from_keys: npt.ArrayLike,
+        from_ll: FloatArray,
+        to_keys: npt.ArrayLike,
+        to_ll: FloatArray,
     ) -> FloatArray:
         """Distance in km from the table (fallback for unlisted pairs)."""
         return self._lookup(0, from_keys, from_ll, to_keys, to_ll)
 
     def minutes(
-        self, from_keys: npt.ArrayLike, from_ll: FloatArray, to_keys: npt.ArrayLike, to_ll: FloatArray
+        self,
+        from_keys: npt.ArrayLike,
+        from_ll: FloatArray,
+        to_keys: npt.ArrayLike,
+        to_ll: FloatArray,
     ) -> FloatArray:
         """Duration in minutes from the table (fallback for unlisted pairs)."""
         return self._lookup(1, from_keys, from_ll, to_keys, to_ll)
@@ -170,7 +195,14 @@ class GeocodeCache:
         self.path = Path(path) if path else Path.home() / ".cache" / "matchkracht" / "geocode.json"
         self._data: dict[str, list[float] | None] = {}
         if self.path.exists():
-            self._data = json.loads(self.path.read_text(encoding="utf-8"))
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                data = None
+            if isinstance(data, dict):
+                self._data = data
+            else:
+                logger.warning("geocode cache file is unreadable; starting an empty cache")
 
     def lookup(self, address: str) -> tuple[float, float] | None:
         """(lat, lon) of ``address``, or ``None`` when it cannot be found."""

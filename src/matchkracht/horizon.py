@@ -70,8 +70,7 @@ class Horizon:
                 a, b = (d if isinstance(d, date) else date.fromisoformat(d) for d in spec)
             except (TypeError, ValueError):
                 raise InvalidSettingsError(
-                    "The horizon must be a pair of dates (first, last); "
-                    f"got {spec!r} instead."
+                    f"The horizon must be a pair of dates (first, last); got {spec!r} instead."
                 ) from None
             return cls(a, b)
         if ".." in spec:

@@ -65,7 +65,9 @@ def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
     load = volunteer_load(p, opts)
     active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
     wc = cov_w / total_w if total_w else 1.0
-    bound = None if solution.bound is None else (min(solution.bound / total_w, 1.0) if total_w else 1.0)
+    bound = (
+        None if solution.bound is None else (min(solution.bound / total_w, 1.0) if total_w else 1.0)
+    )
     return {
         "tasks": int(p.num_tasks),
         "covered": int(covered.sum()),
@@ -81,7 +83,7 @@ def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
         "gap": None if bound is None else float(max(bound - wc, 0.0)),
         "assignments": len(opts),
         "preferred": float(p.pair_preferred[pairs].mean()) if len(pairs) else 0.0,
-        "volunteers_used": int(len(np.unique(p.pair_vol[pairs]))),
+        "volunteers_used": len(np.unique(p.pair_vol[pairs])),
         "volunteers": int(p.num_volunteers),
         "candidate_pairs": int(p.num_pairs),
         "options": int(p.num_options),

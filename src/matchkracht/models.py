@@ -89,7 +89,7 @@ IsoDate = Annotated[date, BeforeValidator(_date)]
 Id = Annotated[str, Field(min_length=1)]
 
 
-class FieldProblem(ValueError):
+class FieldProblem(ValueError):  # noqa: N818 - a carrier for pydantic, not raised to users
     """A cross-field problem, attributed to one ``column`` of the row."""
 
     def __init__(self, column: str, expected: str) -> None:
@@ -169,7 +169,7 @@ class Need(_Row):
             raise FieldProblem(
                 "start_date",
                 "a start_date: this RRULE's days depend on its start "
-                "(INTERVAL > 1, COUNT, or no BYDAY)"
+                "(INTERVAL > 1, COUNT, or no BYDAY)",
             )
         return self
 

@@ -46,7 +46,9 @@ for _i, _names in enumerate(
 
 _CLOCK = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 _SPAN = re.compile(r"^\s*(\d{1,2}[:.]\d{2})\s*-\s*(\d{1,2}[:.]\d{2})\s*$")
-_DAY_SPAN = re.compile(r"^\s*([A-Za-z]+(?:\s*,\s*[A-Za-z]+)*)\s+(\d{1,2}[:.]\d{2}\s*-\s*\d{1,2}[:.]\d{2})\s*$")
+_DAY_SPAN = re.compile(
+    r"^\s*([A-Za-z]+(?:\s*,\s*[A-Za-z]+)*)\s+(\d{1,2}[:.]\d{2}\s*-\s*\d{1,2}[:.]\d{2})\s*$"
+)
 
 
 @dataclass(frozen=True, order=True)

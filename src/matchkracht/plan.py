@@ -74,8 +74,7 @@ class Plan:
         if len(self.unmatched):
             counts = self.unmatched["reason_code"].value_counts()
             lines.append(
-                "  unmatched          "
-                + ", ".join(f"{c} {code}" for code, c in counts.items())
+                "  unmatched          " + ", ".join(f"{c} {code}" for code, c in counts.items())
             )
             for rec in self.unmatched.head(10).itertuples(index=False):
                 lines.append(f"    {rec.task_id}: {rec.reason}")
@@ -137,15 +136,22 @@ class Plan:
 
     def to_json(self, path: str | Path) -> Path:
         """Write the plan as one JSON document."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        Path(path).write_text(
+            json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
+        )
         return Path(path)
 
     @classmethod
     def read_csv(cls, folder: str | Path) -> Plan:
         """Read a plan written by :meth:`to_csv`."""
         path = Path(folder)
-        a = pd.read_csv(path / "assignments.csv", dtype={"task_id": str, "need_id": str, "client_id": str, "volunteer_id": str})
-        u = pd.read_csv(path / "unmatched.csv", dtype={"task_id": str, "need_id": str, "client_id": str})
+        a = pd.read_csv(
+            path / "assignments.csv",
+            dtype={"task_id": str, "need_id": str, "client_id": str, "volunteer_id": str},
+        )
+        u = pd.read_csv(
+            path / "unmatched.csv", dtype={"task_id": str, "need_id": str, "client_id": str}
+        )
         for df in (a, u):
             for col in DATETIME_COLUMNS:
                 if col in df.columns:

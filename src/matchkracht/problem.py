@@ -254,24 +254,26 @@ def build_problem(
     clients = registry.client_records
     needs = registry.need_records
     days = hz.days
-    V = len(vols)
+    num_vols = len(vols)
 
     vol_ids = tuple(v.volunteer_id for v in vols)
     vol_index = {vid: i for i, vid in enumerate(vol_ids)}
     client_ids = tuple(c.client_id for c in clients)
     client_index = {cid: i for i, cid in enumerate(client_ids)}
 
-    skills = sorted({t for v in vols for t in v.skills} | {t for n in needs for t in n.required_skills})
+    skills = sorted(
+        {t for v in vols for t in v.skills} | {t for n in needs for t in n.required_skills}
+    )
     langs = sorted({t for v in vols for t in v.languages} | {t for n in needs for t in n.languages})
     skill_vocab = {t: i for i, t in enumerate(skills)}
     lang_vocab = {t: i for i, t in enumerate(langs)}
     vol_skill = _tag_matrix([v.skills for v in vols], skill_vocab)
     vol_lang = _tag_matrix([v.languages for v in vols], lang_vocab)
-    vol_ll = np.array([[v.lat, v.lon] for v in vols], dtype=np.float64).reshape(V, 2)
+    vol_ll = np.array([[v.lat, v.lon] for v in vols], dtype=np.float64).reshape(num_vols, 2)
     vol_key = np.array(vol_ids, dtype=object)
     vol_max_km = np.array([v.max_km for v in vols], dtype=np.float64)
     unavailable = np.array([[v.is_unavailable(d) for d in days] for v in vols], dtype=bool).reshape(
-        V, len(days)
+        num_vols, len(days)
     )
     win = [(i, w.day, w.start, w.end) for i, v in enumerate(vols) for w in v.availability]
     win_arr = np.array(win, dtype=np.int64).reshape(-1, 4)
@@ -317,11 +319,11 @@ def build_problem(
         client = clients[c_idx]
         c_ll = np.array([client.lat, client.lon], dtype=np.float64)
         req = [skill_vocab[t] for t in need.required_skills]
-        skill_ok = vol_skill[:, req].all(axis=1) if req else np.ones(V, dtype=bool)
+        skill_ok = vol_skill[:, req].all(axis=1) if req else np.ones(num_vols, dtype=bool)
         if need.languages:
             lang_ok = vol_lang[:, [lang_vocab[t] for t in need.languages]].any(axis=1)
         else:
-            lang_ok = np.ones(V, dtype=bool)
+            lang_ok = np.ones(num_vols, dtype=bool)
         # distances: home -> client (-> destination) and back the same way
         km_hc = travel.km(vol_key, vol_ll, client.client_id, c_ll)
         km_ch = travel.km(client.client_id, c_ll, vol_key, vol_ll)
@@ -344,16 +346,16 @@ def build_problem(
         s1 = skill_ok
         s2 = s1 & lang_ok
         s3 = s2 & far_ok
-        not_excluded = np.ones(V, dtype=bool)
+        not_excluded = np.ones(num_vols, dtype=bool)
         excl = [vol_index[v] for v in client.excluded_volunteers]
         not_excluded[excl] = False
-        cont_ok = np.ones(V, dtype=bool)
+        cont_ok = np.ones(num_vols, dtype=bool)
         if need.continuity == "strict" and helped.get(c_idx):
             cont_ok[:] = False
             cont_ok[list(helped[c_idx])] = True
-        pref = np.zeros(V, dtype=bool)
+        pref = np.zeros(num_vols, dtype=bool)
         pref[[vol_index[v] for v in client.preferred_volunteers]] = True
-        helped_mask = np.zeros(V, dtype=bool)
+        helped_mask = np.zeros(num_vols, dtype=bool)
         if helped.get(c_idx):
             helped_mask[list(helped[c_idx])] = True
         w_sel = np.flatnonzero(s3[win_vol])
@@ -383,11 +385,20 @@ def build_problem(
             hi = (hi // grid) * grid
             ok = lo <= hi
             w, wv, lo, hi = w[ok], wv[ok], lo[ok], hi[ok]
-            s4 = np.zeros(V, dtype=bool)
+            s4 = np.zeros(num_vols, dtype=bool)
             s4[wv] = True
             s5 = s4 & not_excluded
             s6 = s5 & cont_ok
-            t_funnel.append([int(s1.sum()), int(s2.sum()), int(s3.sum()), int(s4.sum()), int(s5.sum()), int(s6.sum())])
+            t_funnel.append(
+                [
+                    int(s1.sum()),
+                    int(s2.sum()),
+                    int(s3.sum()),
+                    int(s4.sum()),
+                    int(s5.sum()),
+                    int(s6.sum()),
+                ]
+            )
             keep = s6[wv]
             wv, lo, hi = wv[keep], lo[keep], hi[keep]
             if len(wv) == 0:
@@ -398,7 +409,7 @@ def build_problem(
             starts = np.repeat(lo, counts) + grid * offs
             key = np.unique(rep_v * (2 * MINUTES_PER_DAY) + starts)
             kv, ks = key // (2 * MINUTES_PER_DAY), key % (2 * MINUTES_PER_DAY)
-            pv, first_pos = np.unique(kv, return_index=True)
+            pv = np.unique(kv)
             pair_of_opt = np.searchsorted(pv, kv) + num_pairs
             p_task.append(np.full(len(pv), t_idx, dtype=np.int64))
             p_vol.append(pv)
@@ -465,10 +476,14 @@ def build_problem(
         task_needed=_frozen(t_needed, np.int64),
         task_kind=_frozen(t_kind, np.int64),
         task_continuity=_frozen(t_cont, np.int64),
-        task_funnel=_frozen(np.array(t_funnel, dtype=np.int64).reshape(-1, len(FUNNEL_STAGES)), np.int64),
+        task_funnel=_frozen(
+            np.array(t_funnel, dtype=np.int64).reshape(-1, len(FUNNEL_STAGES)), np.int64
+        ),
         need_team_cap=_frozen(team_cap, np.int64),
         vol_max_tasks=_frozen([v.max_tasks_per_week for v in vols], np.int64),
-        vol_max_minutes=_frozen([math.floor(v.max_hours_per_week * 60 + 1e-9) for v in vols], np.int64),
+        vol_max_minutes=_frozen(
+            [math.floor(v.max_hours_per_week * 60 + 1e-9) for v in vols], np.int64
+        ),
         pair_task=_frozen(pair_task, np.int64),
         pair_vol=_frozen(pair_vol, np.int64),
         pair_out=_frozen(pair_out, np.int64),
@@ -481,7 +496,9 @@ def build_problem(
         opt_pair=_frozen(opt_pair, np.int64),
         opt_start=_frozen(opt_start, np.int64),
         opt_depart=_frozen(opt_start - pair_out[opt_pair], np.int64),
-        opt_return=_frozen(opt_start + task_duration[pair_task[opt_pair]] + pair_back[opt_pair], np.int64),
+        opt_return=_frozen(
+            opt_start + task_duration[pair_task[opt_pair]] + pair_back[opt_pair], np.int64
+        ),
         meta={"travel": type(travel).__name__, "options_before_pruning": num_options_all},
     )
     logger.info("problem built: %s", problem.summary())

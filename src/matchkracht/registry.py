@@ -40,7 +40,9 @@ class _TableSpec:
     columns: tuple[str, ...]
 
 
-def _spec(name: str, model: type[BaseModel], id_column: str | None, required: tuple[str, ...]) -> _TableSpec:
+def _spec(
+    name: str, model: type[BaseModel], id_column: str | None, required: tuple[str, ...]
+) -> _TableSpec:
     return _TableSpec(name, model, id_column, required, tuple(model.model_fields))
 
 
@@ -50,7 +52,9 @@ TABLES: dict[str, _TableSpec] = {
     "volunteers": _spec("volunteers", Volunteer, "volunteer_id", ("volunteer_id", "availability")),
     "clients": _spec("clients", Client, "client_id", ("client_id",)),
     "needs": _spec("needs", Need, "need_id", ("need_id", "client_id", "schedule", "window")),
-    "history": _spec("history", HistoryEntry, None, ("need_id", "client_id", "volunteer_id", "date")),
+    "history": _spec(
+        "history", HistoryEntry, None, ("need_id", "client_id", "volunteer_id", "date")
+    ),
 }
 
 HISTORY_COLUMNS = ["need_id", "client_id", "volunteer_id", "date"]
@@ -228,24 +232,44 @@ class Registry:
         problems = _Problems()
         frames: dict[str, pd.DataFrame | None] = {}
         if not folder.is_dir():
-            problems.add("registry", None, "", str(path), "a folder with volunteers.csv, clients.csv and needs.csv")
+            problems.add(
+                "registry",
+                None,
+                "",
+                str(path),
+                "a folder with volunteers.csv, clients.csv and needs.csv",
+            )
             problems.raise_if_any()
         for name in TABLES:
             file = folder / f"{name}.csv"
             if not file.exists():
                 frames[name] = None
                 if name != "history":
-                    problems.add(name, None, "", f"{name}.csv", f"a file {name}.csv in the registry folder")
+                    problems.add(
+                        name, None, "", f"{name}.csv", f"a file {name}.csv in the registry folder"
+                    )
                 continue
             try:
                 frames[name] = pd.read_csv(
-                    file, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True
+                    file,
+                    dtype=str,
+                    keep_default_na=False,
+                    encoding="utf-8-sig",
+                    skipinitialspace=True,
                 )
             except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
                 frames[name] = None
-                problems.add(name, None, "", f"{name}.csv", f"a readable UTF-8 CSV file ({type(exc).__name__})")
+                problems.add(
+                    name,
+                    None,
+                    "",
+                    f"{name}.csv",
+                    f"a readable UTF-8 CSV file ({type(exc).__name__})",
+                )
         problems.raise_if_any()
-        return cls(frames["volunteers"], frames["clients"], frames["needs"], frames["history"], **kwargs)  # type: ignore[arg-type]
+        return cls(
+            frames["volunteers"], frames["clients"], frames["needs"], frames["history"], **kwargs
+        )  # type: ignore[arg-type]
 
     @classmethod
     def from_excel(cls, path: str | Path, **kwargs: Any) -> Registry:
@@ -254,7 +278,9 @@ class Registry:
         try:
             sheets = pd.read_excel(path, sheet_name=None, dtype=object)
         except (OSError, ValueError) as exc:
-            problems.add("registry", None, "", str(path), f"a readable .xlsx workbook ({type(exc).__name__})")
+            problems.add(
+                "registry", None, "", str(path), f"a readable .xlsx workbook ({type(exc).__name__})"
+            )
             problems.raise_if_any()
             raise AssertionError from exc  # unreachable
         by_name = {str(k).strip().lower(): v for k, v in sheets.items()}
@@ -262,7 +288,13 @@ class Registry:
             if name not in by_name:
                 problems.add(name, None, "", name, f"a sheet named '{name}' in the workbook")
         problems.raise_if_any()
-        return cls(by_name["volunteers"], by_name["clients"], by_name["needs"], by_name.get("history"), **kwargs)
+        return cls(
+            by_name["volunteers"],
+            by_name["clients"],
+            by_name["needs"],
+            by_name.get("history"),
+            **kwargs,
+        )
 
     # -- accessors ----------------------------------------------------------------------
     @property
@@ -383,9 +415,13 @@ def _validate_table(
         cells = {k: _id_text(k, _cell(v)) for k, v in zip(known, raw, strict=True)}
         values = {k: v for k, v in cells.items() if v is not None}
         raw_rows.append((row, values))
-        if spec.name in ("volunteers", "clients") and (values.get("lat") is None or values.get("lon") is None):
-            if not _geocode(spec.name, row, values, problems, cache):
-                continue
+        no_latlon = values.get("lat") is None or values.get("lon") is None
+        if (
+            spec.name in ("volunteers", "clients")
+            and no_latlon
+            and not _geocode(spec.name, row, values, problems, cache)
+        ):
+            continue
         try:
             record = spec.model.model_validate(values)
         except ValidationError as exc:
@@ -399,25 +435,43 @@ def _validate_table(
         if spec.id_column is not None:
             rid = getattr(record, spec.id_column)
             if rid in seen:
-                problems.add(spec.name, row, spec.id_column, rid, f"a unique {spec.id_column} (also on row {seen[rid]})")
+                problems.add(
+                    spec.name,
+                    row,
+                    spec.id_column,
+                    rid,
+                    f"a unique {spec.id_column} (also on row {seen[rid]})",
+                )
                 continue
             seen[rid] = row
         records.append((row, record))
     return records
 
 
-def _geocode(table: str, row: int, values: dict[str, Any], problems: _Problems, cache: GeocodeCache | None) -> bool:
+def _geocode(
+    table: str, row: int, values: dict[str, Any], problems: _Problems, cache: GeocodeCache | None
+) -> bool:
     has_one = (values.get("lat") is None) != (values.get("lon") is None)
     address = values.get("address")
     if has_one:
         col = "lat" if values.get("lat") is None else "lon"
-        problems.add(table, row, col, None, "both lat and lon, or neither (then an address and a geocoder)")
+        problems.add(
+            table, row, col, None, "both lat and lon, or neither (then an address and a geocoder)"
+        )
         return False
     if not address:
-        problems.add(table, row, "lat", None, "lat and lon (or an address, with a geocoder configured)")
+        problems.add(
+            table, row, "lat", None, "lat and lon (or an address, with a geocoder configured)"
+        )
         return False
     if cache is None:
-        problems.add(table, row, "lat", None, "lat and lon: an address is only used when a geocoder is passed to the registry")
+        problems.add(
+            table,
+            row,
+            "lat",
+            None,
+            "lat and lon: an address is only used when a geocoder is passed to the registry",
+        )
         return False
     found = cache.lookup(str(address))
     if found is None:

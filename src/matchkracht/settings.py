@@ -11,8 +11,8 @@ from matchkracht.errors import InvalidSettingsError
 __all__ = ["TIERS", "SolverSettings"]
 
 #: Objective tiers, in the default lexicographic order.
-TIERS: tuple[str, ...] = ("coverage", "continuity", "travel")
 Tier = Literal["coverage", "continuity", "travel"]
+TIERS: tuple[Tier, ...] = ("coverage", "continuity", "travel")
 
 
 class SolverSettings(BaseModel):
@@ -62,7 +62,7 @@ class SolverSettings(BaseModel):
 
     @field_validator("tiers")
     @classmethod
-    def _tiers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+    def _tiers(cls, v: tuple[Tier, ...]) -> tuple[Tier, ...]:
         if not v or v[0] != "coverage" or len(set(v)) != len(v):
             raise ValueError("distinct tiers starting with 'coverage'")
         return v

@@ -46,16 +46,13 @@ def _registry(vols: list[dict], clients: list[dict], needs: list[dict]) -> mk.Re
 def _village(seed: int, variant: str | None) -> mk.Registry:
     frames = generate("village", seed=seed, variant=variant, week=WEEK)
     plain = {k: v.astype(object).where(v.notna(), None) for k, v in frames.items()}
-    # ``max_team`` is checked by matchkracht.check but not yet carried by the Problem the
-    # solvers see, so no engine or baseline can honour it; leave it out of these instances.
-    plain["needs"] = plain["needs"].drop(columns=["max_team"], errors="ignore")
     return mk.Registry.from_frames(
         plain["volunteers"], plain["clients"], plain["needs"], plain["history"]
     )
 
 
 def _hand_made() -> mk.Registry:
-    """Four volunteers, three clients: a ride, a two-person chore, clashing visits, tight caps."""
+    """Six volunteers, three clients: a ride, a two-person chore, clashing visits, tight caps."""
     week = "mon 08:00-18:00; tue 08:00-18:00; wed 08:00-18:00"
     vols = [
         {"volunteer_id": "V1", "lat": _north(2), "lon": LON, "skills": "driver",
@@ -66,9 +63,14 @@ def _hand_made() -> mk.Registry:
          "availability": "mon 09:00-12:00; tue 09:00-12:00"},
         {"volunteer_id": "V4", "lat": _north(0.5), "lon": LON, "availability": week,
          "languages": "nl;ar"},
+        # two handy helpers who can only do the two-person chore
+        {"volunteer_id": "V5", "lat": _north(2), "lon": LON, "skills": "handy",
+         "availability": "tue 09:00-11:15"},
+        {"volunteer_id": "V6", "lat": _north(2.5), "lon": LON, "skills": "handy",
+         "availability": "tue 09:00-11:15"},
     ]  # fmt: skip
     clients = [
-        {"client_id": "C1", "lat": LAT, "lon": LON},
+        {"client_id": "C1", "lat": LAT, "lon": LON, "excluded_volunteers": "V5;V6"},
         {"client_id": "C2", "lat": _north(1), "lon": LON, "excluded_volunteers": "V4"},
         {"client_id": "C3", "lat": _north(3), "lon": LON, "languages": "ar"},
     ]
@@ -196,16 +198,7 @@ def test_smoke_suite_lists_two_villages() -> None:
     assert bench_run.SUITES["smoke"]["time_limit"] <= 5
 
 
-def test_runner_measures_checks_and_reports(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    original = bench_run.generate_frames
-
-    def without_max_team(instance: bench_run.Instance) -> dict[str, pd.DataFrame]:
-        frames = original(instance)  # max_team: see _village
-        return {**frames, "needs": frames["needs"].drop(columns=["max_team"], errors="ignore")}
-
-    monkeypatch.setattr(bench_run, "generate_frames", without_max_team)
+def test_runner_measures_checks_and_reports(tmp_path: Path) -> None:
     inst = bench_run.Instance("village", None, 3)
     raw = bench_run.run_suite([inst], time_limit=2.0, isolate=False, verbose=False)
     assert list(raw["method"]) == list(bench_run.METHODS)
@@ -251,9 +244,7 @@ def test_targets_report_a_baseline_that_beats_cpsat() -> None:
 
 def test_isolated_measurement_reports_child_memory() -> None:
     inst = bench_run.Instance("village", None, 0)
-    frames = bench_run.generate_frames(inst)
-    frames["needs"] = frames["needs"].drop(columns=["max_team"])  # see _village
-    job = bench_run.Job(inst, "first_fit", 1.0, frames=frames)
+    job = bench_run.Job(inst, "first_fit", 1.0, frames=bench_run.generate_frames(inst))
     row = bench_run._run_job(job, isolate=True)
     assert row["error"] == ""
     assert row["violations"] == 0

@@ -87,7 +87,10 @@ def test_ride_implies_driver() -> None:
 
 # -- languages -------------------------------------------------------------------------
 def test_language_required() -> None:
-    vols = [b.volunteer("v1", lat=NEAR, languages="nl"), b.volunteer("v2", lat=FAR, languages="nl;ar")]
+    vols = [
+        b.volunteer("v1", lat=NEAR, languages="nl"),
+        b.volunteer("v2", lat=FAR, languages="nl;ar"),
+    ]
     plan = solve_and_check(b.registry(vols, needs=[b.need("n1", languages="ar;tr")]))
     assert assigned(plan) == {MON: ["v2"]}
     relaxed = solve_and_check(b.registry(vols, needs=[b.need("n1")]))
@@ -102,7 +105,9 @@ def test_max_km_to_the_client() -> None:
     plan = solve_and_check(b.registry(vols, needs=[b.need("n1")]))
     assert plan.assignments.empty
     assert reason_codes(plan) == {MON: "too_far"}
-    relaxed = solve_and_check(b.registry([b.volunteer("v1", lat=TEN, max_km=15)], needs=[b.need("n1")]))
+    relaxed = solve_and_check(
+        b.registry([b.volunteer("v1", lat=TEN, max_km=15)], needs=[b.need("n1")])
+    )
     assert assigned(relaxed) == {MON: ["v1"]}
 
 
@@ -158,7 +163,9 @@ def test_a_flexible_window_shifts_the_start_to_fit_travel() -> None:
 
 def test_touching_windows_do_not_combine() -> None:
     n = [b.need("n1", window="11:30-11:30")]
-    split = b.registry([b.volunteer("v1", availability="mon 09:00-12:00; mon 12:00-15:00")], needs=n)
+    split = b.registry(
+        [b.volunteer("v1", availability="mon 09:00-12:00; mon 12:00-15:00")], needs=n
+    )
     plan = solve_and_check(split)
     assert plan.assignments.empty
     assert reason_codes(plan) == {MON: "not_available"}
@@ -247,7 +254,9 @@ def test_weekly_hour_cap_counts_travel(lat: float, covered: int) -> None:
 # -- exclusions ------------------------------------------------------------------------
 def test_exclusion() -> None:
     vols = [b.volunteer("v1", lat=NEAR), b.volunteer("v2", lat=FAR)]
-    excl = solve_and_check(b.registry(vols, [b.client("c1", excluded_volunteers="v1")], [b.need("n1")]))
+    excl = solve_and_check(
+        b.registry(vols, [b.client("c1", excluded_volunteers="v1")], [b.need("n1")])
+    )
     assert assigned(excl) == {MON: ["v2"]}
     relaxed = solve_and_check(b.registry(vols, [b.client("c1")], [b.need("n1")]))
     assert assigned(relaxed) == {MON: ["v1"]}
@@ -260,7 +269,9 @@ def test_exclusion() -> None:
 # -- volunteers_needed -----------------------------------------------------------------
 def test_team_all_or_nothing_with_one_eligible() -> None:
     vols = [b.volunteer("v1", skills="handy"), b.volunteer("v2")]
-    plan = solve_and_check(b.registry(vols, needs=[b.need("n1", skills="handy", volunteers_needed=2)]))
+    plan = solve_and_check(
+        b.registry(vols, needs=[b.need("n1", skills="handy", volunteers_needed=2)])
+    )
     assert plan.assignments.empty
     assert list(plan.unmatched["missing"]) == [2]
     relaxed = solve_and_check(b.registry(vols, needs=[b.need("n1", volunteers_needed=2)]))
@@ -343,7 +354,9 @@ def test_continuity_prefers_the_volunteer_from_history() -> None:
 def test_history_inside_the_horizon_does_not_count() -> None:
     vols = [b.volunteer("v1", lat=NEAR), b.volunteer("v2", lat=FAR)]
     hist = [b.history("v2", when="2026-11-30")]
-    plan = solve_and_check(b.registry(vols, needs=[b.need("n1", continuity="strict")], history=hist))
+    plan = solve_and_check(
+        b.registry(vols, needs=[b.need("n1", continuity="strict")], history=hist)
+    )
     assert assigned(plan) == {MON: ["v1"]}
 
 
@@ -382,7 +395,9 @@ def test_coverage_comes_before_continuity() -> None:
     plan = solve_and_check(b.registry(vols, clients, needs, hist))
     assert assigned(plan) == {MON: ["v2"], "n2@2026-11-30": ["v1"]}
     # a 50 % coverage tolerance lets continuity win: v1 visits c1, the chore stays open
-    tol = solve_and_check(b.registry(vols, clients, needs, hist), exact=False, tolerance={"coverage": 0.5})
+    tol = solve_and_check(
+        b.registry(vols, clients, needs, hist), exact=False, tolerance={"coverage": 0.5}
+    )
     assert assigned(tol) == {MON: ["v1"]}
     assert list(tol.unmatched["task_id"]) == ["n2@2026-11-30"]
     assert tol.metrics["weighted_coverage"] == pytest.approx(0.5)

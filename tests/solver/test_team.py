@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import builders as b
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import matchkracht as mk
 from matchkracht.solver.cpsat import CpSatSolver
-import builders as b
 
 
 def _lunches(max_team: int | None, history: list[dict[str, str]] | None = None) -> mk.Registry:

@@ -352,7 +352,7 @@ class CpSatSolver:
         status_names = []
         for k, tier in enumerate(s.tiers):
             if s.hint:
-                m.model.clear_hints()
+                m.model.clear_hints()  # type: ignore[no-untyped-call]
                 for var, val in zip(m.x, values.tolist(), strict=True):
                     m.model.add_hint(var, bool(val))
             m.model.maximize(m.tiers[tier])
@@ -376,7 +376,11 @@ class CpSatSolver:
                 value = _evaluate(tier, values, problem, options)
             tier_values[tier] = value
             tol = s.tolerance.get(tier, 0.0)  # type: ignore[call-overload]
-            keep = math.floor(value - abs(value) * tol + 1e-9) if value >= 0 else math.ceil(value * (1 + tol) - 1e-9)
+            keep = (
+                math.floor(value - abs(value) * tol + 1e-9)
+                if value >= 0
+                else math.ceil(value * (1 + tol) - 1e-9)
+            )
             m.model.add(m.tiers[tier] >= int(keep))
         tier_values = {t: _evaluate(t, values, problem, options) for t in s.tiers}
         return {

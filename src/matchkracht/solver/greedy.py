@@ -82,7 +82,9 @@ def greedy_options(
     """
     p = problem
     if task_order is None:
-        task_order = np.lexsort((np.arange(p.num_tasks), p.task_window_lo, p.task_day, p.task_priority))
+        task_order = np.lexsort(
+            (np.arange(p.num_tasks), p.task_window_lo, p.task_day, p.task_priority)
+        )
     opt_task = p.opt_task
     order = np.argsort(opt_task, kind="stable")
     bounds = np.searchsorted(opt_task[order], np.arange(p.num_tasks + 1))

@@ -249,6 +249,9 @@ def measure(job: Job) -> dict[str, Any]:
             wall_seconds=t3 - t2,
             pre_solve_mib=pre_mib,
             peak_mib=peak,
+            engine_status="; ".join(
+                str(x) for x in solution.stats.get("component_statuses", [])[-3:]
+            ),
             violations=len(violations),
             violation_rules=";".join(sorted(set(violations["rule"].astype(str)))),
         )

@@ -759,3 +759,35 @@ def test_corrupt_geocode_cache_is_ignored(frames: Frames, tmp_path: Path) -> Non
 def test_missing_id_column_does_not_cascade(frames: Frames) -> None:
     frames["clients"] = frames["clients"].drop(columns="client_id")
     _assert_one_problem(frames, "clients", None, "client_id")
+
+
+def test_blank_rows_are_skipped(registry: Registry, tmp_path: Path) -> None:
+    registry.to_folder(tmp_path)
+    text = (tmp_path / "volunteers.csv").read_text(encoding="utf-8").splitlines()
+    commas = "," * (text[0].count(","))
+    # a blank line in the middle, empty rows at the end, and a bad row after a blank one
+    lines = [*text[:2], commas, *text[2:], commas, commas]
+    (tmp_path / "volunteers.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    back = Registry.from_folder(tmp_path)
+    assert back.volunteer_records == registry.volunteer_records
+    lines[3] = lines[3].replace("ma 09:00-13:00", "ma 9-13")  # V2, spreadsheet row 4
+    (tmp_path / "volunteers.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InvalidRegistryError) as info:
+        Registry.from_folder(tmp_path)
+    assert problem_cells(info.value) == {("volunteers", 4, "availability")}
+
+
+def test_duplicate_column(frames: Frames) -> None:
+    frames["volunteers"]["Skills "] = ["", "", ""]  # "skills" twice after normalising
+    _assert_one_problem(frames, "volunteers", None, "skills")
+
+
+def test_empty_lines_keep_row_numbers(registry: Registry, tmp_path: Path) -> None:
+    registry.to_folder(tmp_path)
+    lines = (tmp_path / "volunteers.csv").read_text(encoding="utf-8").splitlines()
+    lines.insert(2, "")  # an empty line after V1: V2 is on line 4 of the file
+    lines[3] = lines[3].replace("ma 09:00-13:00", "ma 9-13")
+    (tmp_path / "volunteers.csv").write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    with pytest.raises(InvalidRegistryError) as info:
+        Registry.from_folder(tmp_path)
+    assert problem_cells(info.value) == {("volunteers", 4, "availability")}

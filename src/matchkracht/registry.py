@@ -256,6 +256,7 @@ class Registry:
                     keep_default_na=False,
                     encoding="utf-8-sig",
                     skipinitialspace=True,
+                    skip_blank_lines=False,  # keep row numbers those of the file
                 )
             except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
                 frames[name] = None
@@ -267,9 +268,9 @@ class Registry:
                     f"a readable UTF-8 CSV file ({type(exc).__name__})",
                 )
         problems.raise_if_any()
-        return cls(
-            frames["volunteers"], frames["clients"], frames["needs"], frames["history"], **kwargs
-        )  # type: ignore[arg-type]
+        volunteers, clients, needs = frames["volunteers"], frames["clients"], frames["needs"]
+        assert volunteers is not None and clients is not None and needs is not None
+        return cls(volunteers, clients, needs, frames["history"], **kwargs)
 
     @classmethod
     def from_excel(cls, path: str | Path, **kwargs: Any) -> Registry:
@@ -410,7 +411,11 @@ def _validate_table(
     known = [c for c in spec.columns if c in frame.columns]
     records: list[Any] = []
     seen: dict[str, int] = {}
+    # rows with no value at all (",,,," lines, formatted but empty spreadsheet rows) are skipped
+    blank = [all(_cell(v) is None for v in r) for r in frame.itertuples(index=False, name=None)]
     for pos, raw in enumerate(frame[known].itertuples(index=False, name=None)):
+        if blank[pos]:
+            continue
         row = _row_number(pos)
         cells = {k: _id_text(k, _cell(v)) for k, v in zip(known, raw, strict=True)}
         values = {k: v for k, v in cells.items() if v is not None}

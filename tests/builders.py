@@ -149,8 +149,6 @@ def generated_registry(size: str = "village", seed: int = 3, **kw: Any) -> mk.Re
     from benchmarks.generate import generate
 
     frames = generate(size=size, seed=seed, **kw)
-    # The generator uses nullable dtypes (pd.NA); hand the registry plain object cells.
-    plain = {k: v.astype(object).where(v.notna(), None) for k, v in frames.items()}
     return mk.Registry.from_frames(
-        plain["volunteers"], plain["clients"], plain["needs"], plain.get("history")
+        frames["volunteers"], frames["clients"], frames["needs"], frames.get("history")
     )

@@ -33,9 +33,10 @@ import math
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -48,12 +49,15 @@ __all__ = [
     "SIZES",
     "VARIANTS",
     "VOLUNTEER_COLUMNS",
+    "SizeSpec",
     "generate",
     "parse_week",
     "self_check",
     "summary",
     "write_registry",
 ]
+
+_T = TypeVar("_T")
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -276,8 +280,11 @@ def _place_weights() -> dict[str, int]:
 def _hospitals() -> tuple[tuple[str, float, float], ...]:
     """Hospital sites of ``data/hospitals.csv`` as ``(name, lat, lon)``."""
     frame = pd.read_csv(DATA_DIR / "hospitals.csv", encoding="utf-8")
+    lat = frame["lat"].to_numpy(dtype=float)
+    lon = frame["lon"].to_numpy(dtype=float)
     return tuple(
-        (str(r.hospital), float(r.lat), float(r.lon)) for r in frame.itertuples(index=False)
+        (str(name), float(a), float(b))
+        for name, a, b in zip(frame["hospital"].astype(str), lat, lon, strict=True)
     )
 
 
@@ -322,7 +329,7 @@ def _haversine_km(
     dp = p2 - p1
     dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
 def _road_km(
@@ -404,7 +411,7 @@ def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
     rest = total - int(counts.sum())
     order = np.argsort(-(share - counts), kind="stable")
     counts[order[:rest]] += 1
-    return counts
+    return np.asarray(counts)
 
 
 def _ids(prefix: str, n: int, width: int = 4) -> list[str]:
@@ -413,7 +420,7 @@ def _ids(prefix: str, n: int, width: int = 4) -> list[str]:
     return [f"{prefix}{i:0{width}d}" for i in range(1, n + 1)]
 
 
-def _optional(values: Sequence[object]) -> pd.Series:
+def _optional(values: Iterable[object]) -> pd.Series:
     """An object column of numbers with ``None`` for an empty cell (the default)."""
     return pd.Series(list(values), dtype=object)
 
@@ -446,7 +453,7 @@ def _names(
     return names
 
 
-def _pick(rng: np.random.Generator, options: Sequence[object], p: Sequence[float]) -> object:
+def _pick(rng: np.random.Generator, options: Sequence[_T], p: Sequence[float]) -> _T:
     """One item of ``options`` with probabilities ``p`` (need not sum to 1)."""
     w = np.asarray(p, dtype=float)
     return options[int(rng.choice(len(options), p=w / w.sum()))]
@@ -531,13 +538,12 @@ def _availability(
         days = sorted(int(d) for d in day_order[i, : k[i]])
         for d in days:
             if d >= 5:
-                t = _WEEKEND_TEMPLATES[int(np.searchsorted(cdf_weekend, u_template[i, d]))]
+                j = min(int(np.searchsorted(cdf_weekend, u_template[i, d])), len(cdf_weekend) - 1)
+                starts[i, d, 0], ends[i, d, 0] = _WEEKEND_TEMPLATES[j][:2]
             else:
                 cdf = cdfs[bool(dementia[i]), bool(driver[i])]
-                t = _WEEKDAY_TEMPLATES[
-                    min(int(np.searchsorted(cdf, u_template[i, d])), len(cdf) - 1)
-                ]
-            starts[i, d, 0], ends[i, d, 0] = t[0], t[1]
+                j = min(int(np.searchsorted(cdf, u_template[i, d])), len(cdf) - 1)
+                starts[i, d, 0], ends[i, d, 0] = _WEEKDAY_TEMPLATES[j][:2]
         if u_second[i] < 0.12 and k[i] < 5:
             # Some volunteers give a whole day: a morning and an afternoon window.
             mornings = [d for d in days if d < 5 and ends[i, d, 0] <= 12 * 60 + 30]
@@ -827,7 +833,7 @@ def _needs(
             client=c,
             kind="meal",
             days=(0, 1, 2, 3, 4),
-            window=window,  # type: ignore[arg-type]
+            window=window,
             duration=int(_pick(rng, [60, 70, 75], [0.5, 0.2, 0.3])),
             skills=("dementia",),
             priority=int(_pick(rng, [1, 2], [0.4, 0.6])),
@@ -854,7 +860,7 @@ def _needs(
             client=c,
             kind="visit",
             days=(day,),
-            window=_pick(rng, visit_windows, visit_p),  # type: ignore[arg-type]
+            window=_pick(rng, visit_windows, visit_p),
             duration=int(_pick(rng, [60, 75, 90], [0.5, 0.2, 0.3])),
             priority=int(_pick(rng, [2, 3], [0.4, 0.6])),
             continuity=str(_pick(rng, ["", "prefer", "strict", "none"], [0.45, 0.25, 0.15, 0.15])),
@@ -889,9 +895,7 @@ def _needs(
             skills=("wheelchair",) if rng.random() < 0.1 else (),
         )
         if done < series_target:
-            nd.days = _pick(  # type: ignore[assignment]
-                rng, [(0, 3), (1, 4), (0, 2, 4), (2,)], [0.4, 0.3, 0.15, 0.15]
-            )
+            nd.days = _pick(rng, [(0, 3), (1, 4), (0, 2, 4), (2,)], [0.4, 0.3, 0.15, 0.15])
             nd.duration = int(_pick(rng, [60, 75, 90, 120], [0.3, 0.3, 0.25, 0.15]))
             if at >= 13 * 60:
                 nd.duration = min(nd.duration, 90)
@@ -1350,11 +1354,11 @@ def self_check(frames: dict[str, pd.DataFrame], week: str = "2026-W49") -> list[
         problems.append("history: bad date")
     monday = parse_week(week)
     first = monday - dt.timedelta(days=7 * HISTORY_WEEKS)
-    by_need = need.set_index("need_id")
+    row_of = {nid: i for i, nid in enumerate(need["need_id"])}
     for nid, dates in hist.groupby("need_id")["date"]:
-        if nid not in by_need.index:
+        if nid not in row_of:
             continue
-        allowed = {d.isoformat() for d in _dates(by_need.loc[nid], first, monday)}
+        allowed = {d.isoformat() for d in _dates(need.iloc[row_of[nid]], first, monday)}
         if not set(dates) <= allowed:
             problems.append(f"history of {nid}: dates on which the need does not occur")
     for frame, name in ((vol, "volunteers"), (cli, "clients")):

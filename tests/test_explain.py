@@ -171,3 +171,54 @@ def test_covered_tasks_have_no_reason() -> None:
     problem = mk.build_problem(reg, b.WEEK)
     sol = mk.CpSatSolver(time_limit=1).solve(problem)
     assert explain_unmatched(problem, reg, sol.options) == {}
+
+
+# -- rich explanations: funnel, competitors, explain_plan --------------------------------
+
+
+def test_funnel_counts_agree_with_the_problem() -> None:
+    from matchkracht.explain import PlanState, VolunteerIndex, explain_tasks
+
+    reg = b.generated_registry("village", seed=3, variant="scarce_drivers")
+    problem = mk.build_problem(reg, b.WEEK)
+    sol = mk.GreedySolver().solve(problem)
+    index = VolunteerIndex(problem, reg)
+    state = PlanState.from_options(problem, sol.options)
+    uncovered = np.flatnonzero(
+        np.bincount(problem.opt_task[sol.options], minlength=problem.num_tasks)
+        < problem.task_needed
+    )
+    assert len(uncovered) > 0
+    for e, t in zip(explain_tasks(index, state, uncovered), uncovered.tolist(), strict=True):
+        assert [e.funnel[s] for s in ("skills", "languages", "distance", "availability",
+                                      "exclusions", "continuity")] == list(problem.task_funnel[t])  # fmt: skip
+        assert len(e.at_cap) + len(e.busy) + len(e.free) == e.funnel["continuity"]
+
+
+def test_competitors_name_the_blocking_tasks_and_priorities() -> None:
+    vols = [named_volunteer(1)]
+    clients = [named_client("c1"), named_client("c2")]
+    reg = b.registry(vols, clients, [b.need("n1", priority=1), b.need("n2", client_id="c2")])
+    plan = mk.match(reg, week=b.WEEK, time_limit=2, seed=0)
+    table = mk.explain_plan(reg, plan)
+    assert list(table.columns[:8]) == list(plan.unmatched.columns)
+    row = table.iloc[0]
+    assert row["task_id"] == "n2@2026-11-30"
+    assert row["competitors"] == "v1 busy with n1@2026-11-30 (priority 1)"
+    assert "1 volunteers" not in row["funnel"] and row["funnel"].startswith("1 volunteer;")
+    assert "0 at their weekly cap, 1 busy at that time, 0 free" in row["funnel"]
+    text = table.to_string()
+    for word in (*NAMES, "Kerkstraat", "Markt"):
+        assert word not in text
+
+
+def test_explaining_is_fast_relative_to_solving() -> None:
+    reg = b.generated_registry("village", seed=3, variant="scarce_drivers")
+    plan = mk.match(reg, week=b.WEEK, time_limit=2, seed=0)
+    import time
+
+    t0 = time.perf_counter()
+    table = mk.explain_plan(reg, plan)
+    assert time.perf_counter() - t0 < 2.0
+    assert table["reason_code"].notna().all()
+    assert ((table["fix_kind"] != "none") | table["fix"].str.startswith("No fix found")).all()

@@ -26,15 +26,20 @@ from matchkracht.errors import (
     MatchkrachtError,
     MatchkrachtWarning,
 )
+from matchkracht.explain import explain_plan
+from matchkracht.fixes import Fix, apply_fix, find_fix, verify_fix
 from matchkracht.geo import GreatCircleTravel, MatrixTravel
 from matchkracht.horizon import Horizon
 from matchkracht.plan import Plan, build_plan
 from matchkracht.problem import Problem, build_problem
 from matchkracht.registry import Registry
+from matchkracht.report import write_report
 from matchkracht.settings import SolverSettings
+from matchkracht.signals import recruitment_advice, signal_trend, unmet_signals
 from matchkracht.solver.base import Solution, Solver
 from matchkracht.solver.cpsat import CpSatSolver
 from matchkracht.solver.greedy import GreedySolver
+from matchkracht.whocan import WhoCan, who_can
 
 __version__ = "0.1.0"
 
@@ -42,6 +47,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEMO_WEEK",
     "CpSatSolver",
+    "Fix",
     "GreatCircleTravel",
     "GreedySolver",
     "Horizon",
@@ -56,12 +62,22 @@ __all__ = [
     "Solution",
     "Solver",
     "SolverSettings",
+    "WhoCan",
     "__version__",
+    "apply_fix",
     "build_plan",
     "build_problem",
     "check",
     "demo_path",
+    "explain_plan",
+    "find_fix",
     "load_demo",
     "match",
+    "recruitment_advice",
+    "signal_trend",
+    "unmet_signals",
+    "verify_fix",
     "versions",
+    "who_can",
+    "write_report",
 ]

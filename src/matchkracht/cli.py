@@ -1,4 +1,4 @@
-"""Command line: ``matchkracht match``, ``matchkracht demo``, ``matchkracht validate``.
+"""Command line: ``matchkracht match``, ``demo``, ``validate``, ``signals``, ``whocan``.
 
 Exit codes: 0 success, 2 invalid registry or arguments, 1 unexpected error.
 """
@@ -73,6 +73,30 @@ def _parser() -> argparse.ArgumentParser:
     _add_solve_args(d, DEMO_WEEK)
     v = sub.add_parser("validate", help="check a registry against the data contract")
     v.add_argument("registry", help="folder of CSV files or an .xlsx workbook")
+    s = sub.add_parser(
+        "signals", help="explain unmet tasks, aggregate gaps, advise on recruitment, write a report"
+    )
+    s.add_argument("registry", help="folder of CSV files or an .xlsx workbook")
+    s.add_argument("--out", required=True, help="folder for signals.csv, advice.csv, report.*")
+    s.add_argument("--plan", default=None, help="use this plan folder instead of solving")
+    s.add_argument(
+        "--advice", type=int, default=5, help="recruits to evaluate (default 5, 0: none)"
+    )
+    _add_solve_args(s, None)
+    w = sub.add_parser("whocan", help="rank volunteers who can take a new one-off need")
+    w.add_argument("registry", help="folder of CSV files or an .xlsx workbook")
+    w.add_argument("--client", required=True, help="client_id")
+    w.add_argument("--date", required=True, help="ISO date of the one-off need")
+    w.add_argument("--window", required=True, help="HH:MM-HH:MM, earliest and latest start")
+    w.add_argument("--kind", default="other", help="ride, visit, meal, chore, other")
+    w.add_argument("--duration", type=int, default=60, help="minutes (default 60)")
+    w.add_argument("--skills", default="", help="required skills, ;-separated")
+    w.add_argument("--languages", default="", help="languages, ;-separated (one suffices)")
+    w.add_argument("--dest-lat", type=float, default=None, help="destination of a ride")
+    w.add_argument("--dest-lon", type=float, default=None, help="destination of a ride")
+    w.add_argument("--plan", default=None, help="the current plan folder (else solve the week)")
+    w.add_argument("--top", type=int, default=20, help="rows to print (default 20)")
+    _add_solve_args(w, None)
     return parser
 
 
@@ -108,6 +132,8 @@ def _run(args: argparse.Namespace) -> int:
         reg = _load(args.registry)
         print(f"valid: {reg!r}")
         return 0
+    if args.command in ("signals", "whocan"):
+        return _run_signals(args) if args.command == "signals" else _run_whocan(args)
     reg = load_demo() if args.command == "demo" else _load(args.registry)
     assert isinstance(reg, Registry)
     plan = match(reg, week=args.week, weeks=args.weeks, **_settings(args))  # type: ignore[arg-type]
@@ -120,6 +146,95 @@ def _run(args: argparse.Namespace) -> int:
     if args.out:
         out = plan.to_csv(args.out)
         print(f"plan written to {out}/ (assignments.csv, unmatched.csv, metrics.json)")
+    return 0
+
+
+def _plan_for(args: argparse.Namespace, reg: object) -> tuple[object, float]:
+    import time
+
+    from matchkracht.api import match
+    from matchkracht.plan import Plan
+
+    if args.plan:
+        return Plan.read_csv(args.plan), 0.0
+    t0 = time.perf_counter()
+    plan = match(reg, week=args.week, weeks=args.weeks, **_settings(args))  # type: ignore[arg-type]
+    return plan, time.perf_counter() - t0
+
+
+def _run_signals(args: argparse.Namespace) -> int:
+    import time
+
+    from matchkracht.explain import explain_plan, problem_for_plan
+    from matchkracht.registry import Registry
+    from matchkracht.report import write_report
+    from matchkracht.signals import recruitment_advice, signal_trend, unmet_signals
+
+    reg = _load(args.registry)
+    assert isinstance(reg, Registry)
+    plan, solve_s = _plan_for(args, reg)
+    problem = problem_for_plan(reg, plan)
+    t0 = time.perf_counter()
+    expl = explain_plan(reg, plan, problem=problem)
+    explain_s = time.perf_counter() - t0
+    sig = unmet_signals(reg, plan, problem=problem)
+    trend = signal_trend(reg, plan, problem=problem)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    timings = {"solve": solve_s, "explain (reasons + fixes)": explain_s}
+    advice = None
+    if args.advice > 0:
+        adv = recruitment_advice(
+            reg, plan, problem=problem, signals=sig, top=args.advice,
+            time_limit=args.time_limit, seed=args.seed,
+        )  # fmt: skip
+        advice = adv.table
+        timings["advice re-solves"] = adv.resolve_seconds
+        timings["advice other"] = adv.exact_seconds
+        advice.to_csv(out / "advice.csv", index=False, encoding="utf-8")
+    else:
+        import pandas as pd
+
+        from matchkracht.signals import ADVICE_COLUMNS
+
+        pd.DataFrame(columns=ADVICE_COLUMNS).to_csv(out / "advice.csv", index=False)
+    sig.to_csv(out / "signals.csv", index=False, encoding="utf-8")
+    trend.to_csv(out / "trend.csv", index=False, encoding="utf-8")
+    expl.to_csv(out / "explanations.csv", index=False, encoding="utf-8")
+    write_report(
+        out, plan=plan, signals=sig, explanations=expl, advice=advice, trend=trend,
+        timings=timings,
+    )  # fmt: skip
+    print(f"{len(expl)} unmatched tasks explained in {explain_s:.2f} s; {len(sig)} signal groups")
+    if advice is not None and len(advice):
+        for line in advice["advice"].head(5):
+            print("  " + line)
+    print(
+        f"written to {out}/ (signals.csv, advice.csv, trend.csv, explanations.csv, report.md, report.html)"
+    )
+    return 0
+
+
+def _run_whocan(args: argparse.Namespace) -> int:
+    import time
+
+    from matchkracht.registry import Registry
+    from matchkracht.whocan import WhoCan
+
+    reg = _load(args.registry)
+    assert isinstance(reg, Registry)
+    plan, _ = _plan_for(args, reg)
+    need = {
+        "client_id": args.client, "kind": args.kind, "schedule": args.date,
+        "window": args.window, "duration_min": args.duration, "skills": args.skills,
+        "languages": args.languages, "dest_lat": args.dest_lat, "dest_lon": args.dest_lon,
+    }  # fmt: skip
+    who = WhoCan(reg, plan)
+    t0 = time.perf_counter()
+    table = who(need)
+    ms = (time.perf_counter() - t0) * 1000
+    print(table.head(args.top).to_string(index=False) if len(table) else "nobody can take it")
+    print(f"({len(table)} volunteers, {ms:.0f} ms)")
     return 0
 
 

@@ -10,7 +10,7 @@ import numpy.typing as npt
 from matchkracht.problem import Problem
 from matchkracht.solver.base import Solution, covered_tasks
 
-__all__ = ["compute_metrics", "gini", "volunteer_load"]
+__all__ = ["compute_metrics", "familiar", "gini", "recurring_tasks", "volunteer_load"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -54,6 +54,30 @@ def volunteer_load(problem: Problem, options: IntArray) -> FloatArray:
     return np.asarray(np.maximum(a, b))
 
 
+def familiar(problem: Problem, options: IntArray) -> npt.NDArray[np.bool_]:
+    """Per option: is the volunteer a familiar face for the client at that time?
+
+    True when the volunteer helped the client before the horizon (history) or
+    on an earlier task of this same plan.
+    """
+    p = problem
+    pairs = p.opt_pair[options]
+    key = p.task_client[p.pair_task[pairs]] * p.num_volunteers + p.pair_vol[pairs]
+    order = np.lexsort((p.opt_start[options], key))
+    first = np.ones(len(options), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    earlier = np.zeros(len(options), dtype=bool)
+    earlier[order] = ~first
+    return np.asarray(p.pair_helped[pairs] | earlier)
+
+
+def recurring_tasks(problem: Problem) -> npt.NDArray[np.bool_]:
+    """Tasks of needs that occur more than once in the horizon or have a history."""
+    p = problem
+    counts = np.bincount(p.task_need, minlength=len(p.need_ids))
+    return np.asarray(counts[p.task_need] > 1)
+
+
 def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
     """The contract's metrics (and a few more) of a solution."""
     p = problem
@@ -63,6 +87,8 @@ def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
     cov_w = int(p.task_weight[covered].sum())
     pairs = p.opt_pair[opts]
     load = volunteer_load(p, opts)
+    fam = familiar(p, opts)
+    rec = recurring_tasks(p)[p.pair_task[pairs]]
     active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
     wc = cov_w / total_w if total_w else 1.0
     bound = (
@@ -74,7 +100,8 @@ def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
         "coverage": float(covered.mean()) if p.num_tasks else 1.0,
         "weighted_coverage": float(wc),
         "travel_km": float(round(p.pair_km[pairs].sum(), 3)),
-        "continuity": float(p.pair_helped[pairs].mean()) if len(pairs) else 0.0,
+        "continuity": float(fam.mean()) if len(pairs) else 0.0,
+        "continuity_recurring": float(fam[rec].mean()) if rec.any() else 0.0,
         "max_load": float(load.max()) if load.size else 0.0,
         "gini_load": gini(load.mean(axis=1)[active]) if active.any() else 0.0,
         "solve_seconds": float(round(solution.seconds, 4)),

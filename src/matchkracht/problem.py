@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from matchkracht.errors import InvalidSettingsError
 from matchkracht.geo import GreatCircleTravel, TravelModel
@@ -107,11 +109,14 @@ class Problem:
     pair_helped: BoolArray
     pair_preferred: BoolArray
     pair_team_known: BoolArray
+    vol_recent_tasks: IntArray
     # options
     opt_pair: IntArray
     opt_start: IntArray
     opt_depart: IntArray
     opt_return: IntArray
+    opt_previous: BoolArray
+    opt_locked: BoolArray
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -221,6 +226,10 @@ def build_problem(
     grid: int = 5,
     travel: TravelModel | None = None,
     prune: bool = True,
+    previous: pd.DataFrame | None = None,
+    locked: pd.DataFrame | None = None,
+    forbid: Iterable[tuple[str, str]] = (),
+    skip_tasks: Iterable[str] = (),
 ) -> Problem:
     """Expand needs into tasks and list every feasible option.
 
@@ -239,6 +248,18 @@ def build_problem(
     prune
         Drop dominated start options (see :func:`dominated_options`); exact:
         the best plan keeps its value.
+    previous
+        Assignments of an earlier plan (``task_id, volunteer_id, start``): the
+        options they used are marked (``opt_previous``) for the stability tier
+        of re-planning and never pruned.
+    locked
+        Assignments (same columns) that must stay as they are
+        (``opt_locked``); those no longer possible are listed in
+        ``meta["unlockable"]``.
+    forbid
+        ``(task_id, volunteer_id)`` pairs that may not be matched (a declined task).
+    skip_tasks
+        Task ids to leave out of the horizon (a withdrawn occurrence).
 
     Returns
     -------
@@ -279,6 +300,12 @@ def build_problem(
     win_arr = np.array(win, dtype=np.int64).reshape(-1, 4)
     win_vol, win_dow, win_lo, win_hi = win_arr.T
 
+    forbidden: dict[str, set[int]] = {}
+    for task_id, vid in forbid:
+        if vid in vol_index:
+            forbidden.setdefault(task_id, set()).add(vol_index[vid])
+    skipped = set(skip_tasks)
+    recent = np.zeros(num_vols, dtype=np.int64)
     helped: dict[int, set[int]] = {}
     team: dict[str, set[int]] = {}
     team_from = hz.first - timedelta(days=TEAM_WINDOW_DAYS - 7)
@@ -287,6 +314,7 @@ def build_problem(
             helped.setdefault(client_index[h.client_id], set()).add(vol_index[h.volunteer_id])
             if h.date >= team_from:
                 team.setdefault(h.need_id, set()).add(vol_index[h.volunteer_id])
+                recent[vol_index[h.volunteer_id]] += 1
     weeks = hz.iso_weeks()
 
     t_need: list[int] = []
@@ -363,9 +391,12 @@ def build_problem(
         hi_t = (need.window[1] // grid) * grid
         dur = need.duration_min
         for day in occurrences:
+            task_id = f"{need.need_id}@{day.isoformat()}"
+            if task_id in skipped:
+                continue
             d_idx = (day - hz.first).days
             t_idx = len(task_ids)
-            task_ids.append(f"{need.need_id}@{day.isoformat()}")
+            task_ids.append(task_id)
             t_need.append(n_idx)
             t_client.append(c_idx)
             t_day.append(d_idx)
@@ -388,6 +419,8 @@ def build_problem(
             s4 = np.zeros(num_vols, dtype=bool)
             s4[wv] = True
             s5 = s4 & not_excluded
+            if task_id in forbidden:
+                s5[list(forbidden[task_id])] = False
             s6 = s5 & cont_ok
             t_funnel.append(
                 [
@@ -432,6 +465,29 @@ def build_problem(
     opt_start = cat(o_start, np.int64)
     task_client = np.array(t_client, dtype=np.int64)
     num_options_all = len(opt_pair)
+    task_pos = {t: i for i, t in enumerate(task_ids)}
+
+    def mark(frame: pd.DataFrame | None) -> tuple[BoolArray, list[str]]:
+        hits = np.zeros(len(opt_pair), dtype=bool)
+        missing: list[str] = []
+        if frame is None or len(frame) == 0:
+            return hits, missing
+        base = pd.Timestamp(hz.first)
+        lookup = {
+            (int(pair_task[pp]), int(pair_vol[pp]), int(s)): i
+            for i, (pp, s) in enumerate(zip(opt_pair.tolist(), opt_start.tolist(), strict=True))
+        }
+        for rec in frame[["task_id", "volunteer_id", "start"]].itertuples(index=False):
+            start = int((pd.Timestamp(rec[2]) - base).total_seconds() // 60)
+            key = (task_pos.get(str(rec[0]), -1), vol_index.get(str(rec[1]), -1), start)
+            if key in lookup:
+                hits[lookup[key]] = True
+            else:
+                missing.append(f"{rec[0]}/{rec[1]}")
+        return hits, missing
+
+    prev_mask, _ = mark(previous)
+    lock_mask, unlockable = mark(locked)
     if prune and len(opt_pair):
         opt_depart_all = opt_start - pair_out[opt_pair]
         opt_return_all = opt_start + task_duration[pair_task[opt_pair]] + pair_back[opt_pair]
@@ -440,9 +496,10 @@ def build_problem(
             pair_vol[opt_pair] * max(len(days), 1) + opt_start // MINUTES_PER_DAY,
             opt_depart_all,
             opt_return_all,
-            np.array(t_needed, dtype=np.int64)[pair_task[opt_pair]] > 1,
+            (np.array(t_needed, dtype=np.int64)[pair_task[opt_pair]] > 1) | prev_mask | lock_mask,
         )
         opt_pair, opt_start = opt_pair[keep], opt_start[keep]
+        prev_mask, lock_mask = prev_mask[keep], lock_mask[keep]
     helped_pairs = np.zeros(len(pair_task), dtype=bool)
     pref_pairs = np.zeros(len(pair_task), dtype=bool)
     known_pairs = np.zeros(len(pair_task), dtype=bool)
@@ -493,13 +550,20 @@ def build_problem(
         pair_helped=_frozen(helped_pairs, bool),
         pair_preferred=_frozen(pref_pairs, bool),
         pair_team_known=_frozen(known_pairs, bool),
+        vol_recent_tasks=_frozen(recent, np.int64),
         opt_pair=_frozen(opt_pair, np.int64),
         opt_start=_frozen(opt_start, np.int64),
         opt_depart=_frozen(opt_start - pair_out[opt_pair], np.int64),
         opt_return=_frozen(
             opt_start + task_duration[pair_task[opt_pair]] + pair_back[opt_pair], np.int64
         ),
-        meta={"travel": type(travel).__name__, "options_before_pruning": num_options_all},
+        opt_previous=_frozen(prev_mask, bool),
+        opt_locked=_frozen(lock_mask, bool),
+        meta={
+            "travel": type(travel).__name__,
+            "options_before_pruning": num_options_all,
+            "unlockable": unlockable,
+        },
     )
     logger.info("problem built: %s", problem.summary())
     return problem

@@ -340,6 +340,36 @@ class Registry:
                 getattr(self, name).to_excel(writer, sheet_name=name, index=False)
         return Path(path)
 
+    def replace(
+        self,
+        *,
+        volunteers: pd.DataFrame | None = None,
+        clients: pd.DataFrame | None = None,
+        needs: pd.DataFrame | None = None,
+        history: pd.DataFrame | None = None,
+    ) -> Registry:
+        """A new, validated registry with some tables replaced (the others kept).
+
+        Parameters
+        ----------
+        volunteers, clients, needs, history
+            The new tables; ``None`` keeps the current one.
+        """
+        return Registry(
+            self.volunteers if volunteers is None else volunteers,
+            self.clients if clients is None else clients,
+            self.needs if needs is None else needs,
+            self.history if history is None else history,
+            geocoder=self._geocoder,
+            geocode_cache=self._geocode_cache,
+        )
+
+    def with_volunteers(self, rows: list[dict[str, Any]]) -> Registry:
+        """A new registry with extra volunteer rows (e.g. a synthetic recruit) appended."""
+        extra = pd.DataFrame(rows, dtype=object)
+        vols = pd.concat([self.volunteers.astype(object), extra], ignore_index=True)
+        return self.replace(volunteers=vols)
+
     def record(self, assignments: pd.DataFrame) -> Registry:
         """A new registry whose history also holds the given plan's assignments.
 

@@ -10,9 +10,10 @@ from matchkracht.errors import InvalidSettingsError
 
 __all__ = ["TIERS", "SolverSettings"]
 
-#: Objective tiers, in the default lexicographic order.
-Tier = Literal["coverage", "continuity", "travel"]
-TIERS: tuple[Tier, ...] = ("coverage", "continuity", "travel")
+Tier = Literal["coverage", "stability", "continuity", "fairness", "travel"]
+#: Objective tiers, in the default lexicographic order. ``stability`` only acts
+#: when re-planning (it keeps the previous plan's assignments).
+TIERS: tuple[Tier, ...] = ("coverage", "stability", "continuity", "travel")
 
 
 class SolverSettings(BaseModel):

@@ -6,6 +6,20 @@ Benchmarks add more baselines following the same protocol.
 
 from matchkracht.solver.base import Solution, Solver, covered_tasks
 from matchkracht.solver.cpsat import CpSatSolver
-from matchkracht.solver.greedy import GreedySolver, greedy_options
+from matchkracht.solver.greedy import (
+    GreedySolver,
+    ScarceFirstSolver,
+    greedy_options,
+    scarce_first_options,
+)
 
-__all__ = ["CpSatSolver", "GreedySolver", "Solution", "Solver", "covered_tasks", "greedy_options"]
+__all__ = [
+    "CpSatSolver",
+    "GreedySolver",
+    "ScarceFirstSolver",
+    "Solution",
+    "Solver",
+    "covered_tasks",
+    "greedy_options",
+    "scarce_first_options",
+]

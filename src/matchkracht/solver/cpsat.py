@@ -36,16 +36,26 @@ from scipy.sparse.csgraph import connected_components
 from matchkracht.problem import Problem
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution, covered_tasks
-from matchkracht.solver.greedy import greedy_options
+from matchkracht.solver.greedy import scarce_first_options
 
-__all__ = ["CpSatSolver", "components", "continuity_scores", "travel_units"]
+__all__ = ["CpSatSolver", "build_model", "components", "new_faces", "travel_units"]
 
 logger = logging.getLogger("matchkracht")
 
 IntArray = npt.NDArray[np.int64]
 
 #: Share of the remaining time budget each tier may use.
-_TIER_SHARE = {"coverage": 0.6, "continuity": 0.6, "travel": 1.0}
+_TIER_SHARE = {"coverage": 0.5, "stability": 0.4, "continuity": 0.4, "fairness": 0.3, "spread": 0.4}
+#: On components with this many options, coverage gets more of the budget
+#: and presolve is lighter.
+LARGE_COMPONENT = 20_000
+_TIER_SHARE_LARGE = {
+    "coverage": 0.75,
+    "stability": 0.4,
+    "continuity": 0.4,
+    "fairness": 0.3,
+    "spread": 0.4,
+}
 
 
 def components(problem: Problem) -> list[IntArray]:
@@ -69,20 +79,6 @@ def components(problem: Problem) -> list[IntArray]:
     splits = np.flatnonzero(np.diff(opt_label[order])) + 1
     groups = np.split(order, splits)
     return sorted(groups, key=lambda g: (len(g), int(g[0])))
-
-
-def continuity_scores(problem: Problem, options: IntArray) -> IntArray:
-    """Objective tier 2 coefficients: history first, then preferred volunteers.
-
-    A volunteer who helped the client before scores ``H`` (more than all
-    preferred-volunteer points together), a preferred volunteer 1. History does
-    not count for needs with ``continuity = none``.
-    """
-    p = problem
-    pairs = p.opt_pair[options]
-    helped = p.pair_helped[pairs] & (p.task_continuity[p.pair_task[pairs]] > 0)
-    big = int(p.task_needed.sum()) + 1
-    return np.asarray(helped.astype(np.int64) * big + p.pair_preferred[pairs].astype(np.int64))
 
 
 def travel_units(problem: Problem, options: IntArray) -> IntArray:
@@ -240,20 +236,195 @@ def _add_team_caps(
             model.add(sum(us) <= int(p.need_team_cap[n]))  # type: ignore[arg-type]
 
 
-def build_model(problem: Problem, options: IntArray) -> _Model:
-    """The CP-SAT model of one component (options given by index)."""
+def _add_locks(
+    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+) -> None:
+    """Hard rule (re-planning): locked assignments of a published plan stay."""
+    for i in np.flatnonzero(problem.opt_locked[options]).tolist():
+        model.add(x[i] == 1)
+
+
+def _tier_stability(
+    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+) -> cp_model.LinearExpr | None:
+    """Objective tier (re-planning): keep as many assignments of the previous plan as possible."""
+    keep = np.flatnonzero(problem.opt_previous[options])
+    return sum(x[i] for i in keep.tolist()) if len(keep) else None  # type: ignore[return-value]
+
+
+def new_faces(problem: Problem, options: IntArray) -> tuple[IntArray, IntArray]:
+    """Keys of the familiar-face accounting of ``options``.
+
+    Returns two arrays of keys per option (``-1`` where not counted): the
+    (client, volunteer) pair when the volunteer did not help the client before
+    (a *new face*; needs with ``continuity = none`` do not count), and, on
+    horizons of several weeks, the (need, weekday, volunteer) slot.
+    """
+    p = problem
+    pairs = p.opt_pair[options]
+    tasks = p.pair_task[pairs]
+    vols = p.pair_vol[pairs]
+    counted = (p.task_continuity[tasks] > 0) & ~p.pair_helped[pairs]
+    face = np.where(counted, p.task_client[tasks] * p.num_volunteers + vols, -1)
+    slot = np.full(len(options), -1, dtype=np.int64)
+    if p.num_weeks > 1:
+        weekday = (p.horizon.first.weekday() + p.task_day[tasks]) % 7
+        recurring = p.task_continuity[tasks] > 0
+        slot = np.where(recurring, (p.task_need[tasks] * 7 + weekday) * p.num_volunteers + vols, -1)
+    return np.asarray(face, dtype=np.int64), np.asarray(slot, dtype=np.int64)
+
+
+def _tier_continuity(
+    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+) -> cp_model.LinearExpr | None:
+    """Objective tier 2: familiar faces, then preferred volunteers.
+
+    Counts each new face (a volunteer serving a client they never helped
+    before) once, however many of the client's tasks they take, and on
+    multi-week horizons each (need, weekday, volunteer) slot once, so the same
+    person keeps "the Monday lunch". Fewer is better; preferred volunteers
+    break ties (weight 1 against ``H`` per face or slot).
+    """
+    p = problem
+    face, slot = new_faces(p, options)
+    pref = p.pair_preferred[p.opt_pair[options]]
+    heavy = int(pref.sum()) + 1
+    terms: list[cp_model.LinearExpr] = [x[i] for i in np.flatnonzero(pref).tolist()]
+    penalty: list[cp_model.IntVar] = []
+    for keys in (face, slot):
+        pos = np.flatnonzero(keys >= 0)
+        if not len(pos):
+            continue
+        order = pos[np.argsort(keys[pos], kind="stable")]
+        cuts = np.flatnonzero(np.diff(keys[order])) + 1
+        for group in np.split(order, cuts):
+            used = model.new_bool_var("")
+            for i in group.tolist():
+                model.add_implication(x[i], used)
+            penalty.append(used)
+    if not terms and not penalty:
+        return None
+    return sum(terms) - heavy * sum(penalty)  # type: ignore[return-value,operator]
+
+
+#: Load shares are in per-mille of a weekly cap.
+SHARE_SCALE = 1000
+
+
+def _tier_fairness(
+    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+) -> cp_model.LinearExpr | None:
+    """Objective tier 3: fair load — the highest share of a cap first, then the spread.
+
+    The highest share of a weekly cap in use (per mille, see
+    :func:`_max_share`) weighs more than the whole spread term (see
+    :func:`_spread`), so the tier is lexicographic inside.
+    """
+    top = _max_share(model, x, problem, options)
+    spread, spread_max = _spread(model, x, problem, options)
+    if spread is None:
+        return -top  # type: ignore[return-value,operator]
+    return -(spread_max + 1) * top - spread  # type: ignore[return-value,operator]
+
+
+def _max_share(
+    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+) -> cp_model.IntVar:
+    """The highest share of a weekly cap in use (per mille), as a new variable."""
+    p = problem
+    pairs = p.opt_pair[options]
+    vols = p.pair_vol[pairs]
+    weeks = p.task_week[p.pair_task[pairs]]
+    key = vols * max(p.num_weeks, 1) + weeks
+    order = np.argsort(key, kind="stable")
+    cuts = np.flatnonzero(np.diff(key[order])) + 1
+    top = model.new_int_var(0, SHARE_SCALE, "")
+    for group in np.split(order, cuts):
+        v = int(vols[group[0]])
+        xs = [x[i] for i in group.tolist()]
+        if p.vol_max_tasks[v] > 0:
+            model.add(int(p.vol_max_tasks[v]) * top >= SHARE_SCALE * sum(xs))  # type: ignore[operator]
+        if p.vol_max_minutes[v] > 0:
+            occ = p.pair_occupied[pairs[group]].tolist()
+            model.add(
+                int(p.vol_max_minutes[v]) * top
+                >= SHARE_SCALE * sum(int(c) * xi for c, xi in zip(occ, xs, strict=True))  # type: ignore[operator]
+            )
+    return top
+
+
+#: Spread weights are scaled by this number divided by a volunteer's task cap.
+_SPREAD_SCALE = 2520
+
+
+def _spread(
+    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+) -> tuple[cp_model.LinearExpr | None, int]:
+    """The load spread to minimise, and an upper bound of it; recent history counts.
+
+    Minimises the sum over volunteers of ``n**2 / max_tasks``, where ``n`` is the
+    number of tasks in the horizon plus those in the three weeks before it (so
+    who did a lot lately gets less now). The square is exact at whole numbers
+    (tangent cuts).
+    """
+    p = problem
+    vols = p.opt_vol[options]
+    order = np.argsort(vols, kind="stable")
+    cuts = np.flatnonzero(np.diff(vols[order])) + 1
+    terms: list[cp_model.LinearExpr] = []
+    most = 0
+    for group in np.split(order, cuts):
+        v = int(vols[group[0]])
+        cap = int(p.vol_max_tasks[v])
+        if cap <= 0:
+            continue
+        recent = int(p.vol_recent_tasks[v])
+        top = recent + min(len(group), cap * max(p.num_weeks, 1))
+        n = sum(x[i] for i in group.tolist()) + recent
+        sq = model.new_int_var(0, top * top, "")
+        for j in range(recent, top):
+            model.add(sq >= (2 * j + 1) * n - j * (j + 1))  # type: ignore[operator]
+        terms.append((_SPREAD_SCALE // cap) * sq)
+        most += (_SPREAD_SCALE // cap) * top * top
+    return (sum(terms) if terms else None), most  # type: ignore[return-value]
+
+
+def _tier_travel(
+    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+) -> cp_model.LinearExpr | None:
+    """Objective tier 5: least travel (round-trip km, in units of 100 m)."""
+    km = travel_units(problem, options)
+    return -sum(int(k) * x[i] for i, k in enumerate(km.tolist()) if k)  # type: ignore[return-value,operator]
+
+
+_TIER_BUILDERS = {
+    "stability": _tier_stability,
+    "continuity": _tier_continuity,
+    "fairness": _tier_fairness,
+    "travel": _tier_travel,
+}
+
+
+def build_model(
+    problem: Problem,
+    options: IntArray,
+    tiers: tuple[str, ...] = ("coverage", "continuity", "travel"),
+) -> _Model:
+    """The CP-SAT model of one component (options given by index) with its tier objectives."""
     model = cp_model.CpModel()
     x = [model.new_bool_var("") for _ in range(len(options))]
     cover = _add_task_cover(model, x, problem, options)
     _add_no_overlap(model, x, problem, options)
     _add_weekly_caps(model, x, problem, options)
     _add_team_caps(model, x, problem, options)
+    _add_locks(model, x, problem, options)
     m = _Model(model, x, cover)
     m.tiers["coverage"] = cover
-    score = continuity_scores(problem, options)
-    m.tiers["continuity"] = sum(int(s) * x[i] for i, s in enumerate(score.tolist()) if s)  # type: ignore[assignment]
-    km = travel_units(problem, options)
-    m.tiers["travel"] = -sum(int(k) * x[i] for i, k in enumerate(km.tolist()) if k)  # type: ignore[assignment,operator]
+    for tier in tiers:
+        if tier != "coverage":
+            expr = _TIER_BUILDERS[tier](model, x, problem, options)
+            if expr is not None:
+                m.tiers[tier] = expr
     return m
 
 
@@ -278,9 +449,14 @@ class CpSatSolver:
     def __repr__(self) -> str:
         return f"CpSatSolver({self.settings!r})"
 
-    def _params(self, solver: cp_model.CpSolver, budget: float) -> None:
+    def _params(self, solver: cp_model.CpSolver, budget: float, size: int) -> None:
         s = self.settings
         prm = solver.parameters
+        if size >= LARGE_COMPONENT:
+            # presolve's symmetry detection and probing cost many seconds on large
+            # components and barely help this model; the search needs the time
+            prm.symmetry_level = 0
+            prm.cp_model_probing_level = 0
         prm.random_seed = s.seed
         prm.num_workers = s.workers
         prm.log_search_progress = s.log
@@ -300,7 +476,7 @@ class CpSatSolver:
         total = sum(len(c) for c in comps)
         remaining_budget = s.time_limit
         remaining_size = total
-        hint = greedy_options(problem) if s.hint else np.zeros(0, dtype=np.int64)
+        hint = scarce_first_options(problem) if s.hint else np.zeros(0, dtype=np.int64)
         hint_set = np.zeros(problem.num_options, dtype=bool)
         hint_set[hint] = True
         chosen: list[IntArray] = []
@@ -342,8 +518,9 @@ class CpSatSolver:
     ) -> dict[str, Any]:
         s = self.settings
         t_build = time.perf_counter()
-        m = build_model(problem, options)
+        m = build_model(problem, options, s.tiers)
         values = hint.copy()
+        values |= problem.opt_locked[options]
         bound = float(problem.task_weight[np.unique(problem.opt_task[options])].sum())
         optimal = True
         found = True
@@ -351,14 +528,19 @@ class CpSatSolver:
         tier_values: dict[str, float] = {}
         status_names = []
         for k, tier in enumerate(s.tiers):
+            if tier not in m.tiers:
+                continue  # nothing to optimise in this component (e.g. no previous plan)
             if s.hint:
                 m.model.clear_hints()  # type: ignore[no-untyped-call]
                 for var, val in zip(m.x, values.tolist(), strict=True):
                     m.model.add_hint(var, bool(val))
             m.model.maximize(m.tiers[tier])
             solver = cp_model.CpSolver()
-            tier_budget = (budget - spent) * (_TIER_SHARE[tier] if k < len(s.tiers) - 1 else 1.0)
-            self._params(solver, tier_budget)
+            shares = _TIER_SHARE_LARGE if len(options) >= LARGE_COMPONENT else _TIER_SHARE
+            tier_budget = (budget - spent) * (
+                shares.get(tier, 0.5) if k < len(s.tiers) - 1 else 1.0
+            )
+            self._params(solver, tier_budget, len(options))
             code = solver.solve(m.model)
             spent += solver.deterministic_time if s.deterministic else solver.wall_time
             status_names.append(solver.status_name(code))
@@ -398,9 +580,30 @@ def _evaluate(
     tier: str, values: npt.NDArray[np.bool_], problem: Problem, options: IntArray
 ) -> float:
     """Value of ``tier`` for the options of one component selected by ``values``."""
+    p = problem
     chosen = options[values]
     if tier == "coverage":
-        return float(problem.task_weight[covered_tasks(problem, chosen)].sum())
+        return float(p.task_weight[covered_tasks(p, chosen)].sum())
+    if tier == "stability":
+        return float(p.opt_previous[chosen].sum())
     if tier == "continuity":
-        return float(continuity_scores(problem, chosen).sum())
-    return -float(travel_units(problem, chosen).sum())
+        pref_all = p.pair_preferred[p.opt_pair[options]]
+        heavy = int(pref_all.sum()) + 1
+        face, slot = new_faces(p, chosen)
+        used = len(np.unique(face[face >= 0])) + len(np.unique(slot[slot >= 0]))
+        return float(p.pair_preferred[p.opt_pair[chosen]].sum() - heavy * used)
+    if tier == "fairness":
+        from matchkracht.metrics import volunteer_load
+
+        present = np.isin(np.arange(p.num_volunteers), p.opt_vol[options])
+        top = np.ceil(SHARE_SCALE * volunteer_load(p, chosen)[present] - 1e-9).max(initial=0)
+        caps = p.vol_max_tasks
+        weights = _SPREAD_SCALE // np.maximum(caps, 1)
+        n = np.bincount(p.opt_vol[chosen], minlength=p.num_volunteers) + p.vol_recent_tasks
+        slots = np.bincount(p.opt_vol[options], minlength=p.num_volunteers)
+        most_n = p.vol_recent_tasks + np.minimum(slots, caps * max(p.num_weeks, 1))
+        use = present & (caps > 0)
+        spread = float((weights * n * n)[use].sum())
+        spread_max = float((weights * most_n * most_n)[use].sum())
+        return -(spread_max + 1) * float(top) - spread
+    return -float(travel_units(p, chosen).sum())

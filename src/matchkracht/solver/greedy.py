@@ -12,7 +12,7 @@ import numpy.typing as npt
 from matchkracht.problem import Problem
 from matchkracht.solver.base import Solution
 
-__all__ = ["GreedySolver", "greedy_options"]
+__all__ = ["GreedySolver", "ScarceFirstSolver", "greedy_options", "scarce_first_options"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -128,4 +128,37 @@ class GreedySolver:
         """Run the greedy; its plan is feasible but proves no bound."""
         t0 = time.perf_counter()
         options = greedy_options(problem)
+        return Solution(options, "feasible", None, time.perf_counter() - t0, self.name)
+
+
+def scarce_first_options(problem: Problem) -> IntArray:
+    """Greedy with better choices: scarce tasks first, least-demanded volunteers first.
+
+    Tasks go by priority, then by how few candidate volunteers they have; each
+    takes, among the options that still fit, the volunteer who is a candidate
+    for the fewest tasks (ties: earliest start). Used to hint CP-SAT.
+    """
+    p = problem
+    num_candidates = np.bincount(p.pair_task, minlength=p.num_tasks)
+    order = np.lexsort(
+        (np.arange(p.num_tasks), p.task_window_lo, p.task_day, num_candidates, p.task_priority)
+    )
+    demand = np.bincount(p.pair_vol, minlength=p.num_volunteers).astype(np.int64)
+
+    def key(opts: IntArray) -> IntArray:
+        return np.asarray(demand[p.opt_vol[opts]] * (8 * 1440) + p.opt_start[opts])
+
+    return greedy_options(p, task_order=order, option_key=key)
+
+
+@dataclass(frozen=True)
+class ScarceFirstSolver:
+    """Scarce-first greedy (see :func:`scarce_first_options`): a stronger baseline."""
+
+    name: str = "scarce_first"
+
+    def solve(self, problem: Problem) -> Solution:
+        """Run the scarce-first greedy; feasible, no bound."""
+        t0 = time.perf_counter()
+        options = scarce_first_options(problem)
         return Solution(options, "feasible", None, time.perf_counter() - t0, self.name)

@@ -5,10 +5,10 @@ the first that provably covers the task:
 
 1. ``assign`` — an eligible volunteer is free in the plan as it stands (a
    time-limited solve stopped before using them); nothing changes;
-2. ``relax_continuity`` — strict continuity set to ``prefer`` for the need;
-3. ``extra_task`` / ``extra_hour`` / ``extra_task_and_hour`` — one more task
+2. ``extra_task`` / ``extra_hour`` / ``extra_task_and_hour`` — one more task
    and/or one more hour in the weekly cap of one (or, for a team, a few)
    eligible volunteers;
+3. ``relax_continuity`` — strict continuity set to ``prefer`` for the need;
 4. ``widen_window`` — the need's window made 15, 30 or 60 minutes earlier or later;
 5. ``move_task`` — one task of an eligible volunteer goes to another volunteer
    who is free for it, then the volunteer takes this task (possible only when
@@ -64,10 +64,10 @@ BoolArray = npt.NDArray[np.bool_]
 #: Fix kinds, smallest change first.
 FIX_KINDS = (
     "assign",
-    "relax_continuity",
     "extra_task",
     "extra_hour",
     "extra_task_and_hour",
+    "relax_continuity",
     "widen_window",
     "move_task",
     "new_volunteer",

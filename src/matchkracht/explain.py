@@ -75,6 +75,11 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
     busy: dict[int, list[tuple[int, int]]] = {}
     for o in options.tolist():
         busy.setdefault(int(p.opt_vol[o]), []).append((int(p.opt_depart[o]), int(p.opt_return[o])))
+    joined: dict[int, set[int]] = {}
+    for pair in chosen_pairs.tolist():
+        n_idx = int(p.task_need[p.pair_task[pair]])
+        if p.need_team_cap[n_idx] >= 0 and not p.pair_team_known[pair]:
+            joined.setdefault(n_idx, set()).add(int(p.pair_vol[pair]))
     pair_order = np.argsort(p.pair_task, kind="stable")
     pair_bounds = np.searchsorted(p.pair_task[pair_order], np.arange(p.num_tasks + 1))
     opt_order = np.argsort(p.opt_pair, kind="stable")
@@ -97,10 +102,21 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
             )
             out[t] = Reason(code, text[0].upper() + text[1:], fcounts)
             continue
-        n_cap = n_conf = n_free = 0
+        n_cap = n_conf = n_free = n_team = 0
+        n_idx = int(p.task_need[t])
+        team_cap = int(p.need_team_cap[n_idx])
         for pair in pair_order[pair_bounds[t] : pair_bounds[t + 1]].tolist():
             v = int(p.pair_vol[pair])
             w = int(p.task_week[t])
+            faces = joined.get(n_idx, set())
+            if (
+                team_cap >= 0
+                and not p.pair_team_known[pair]
+                and v not in faces
+                and len(faces) >= team_cap
+            ):
+                n_team += 1
+                continue
             if (
                 used_tasks[v, w] + 1 > p.vol_max_tasks[v]
                 or used_min[v, w] + p.pair_occupied[pair] > p.vol_max_minutes[v]
@@ -116,13 +132,15 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
                 n_conf += 1
             else:
                 n_free += 1
-        code = "capacity" if n_cap >= n_conf and n_cap > 0 else "conflict"
+        code = "capacity" if n_cap + n_team >= n_conf and n_cap + n_team > 0 else "conflict"
         eligible = funnel[-1]
         text = (
             f"{who}{_plural(eligible, 'volunteer')} could take it ({when}), but in this plan "
             f"{n_cap} {'is' if n_cap == 1 else 'are'} at their weekly cap and {n_conf} "
             f"{'is' if n_conf == 1 else 'are'} busy with other tasks at that time"
         )
+        if n_team:
+            text += f"; {n_team} would be a new face in a care team that is already full (max_team)"
         if n_free:
             text += (
                 f"; {n_free} free {'is' if n_free == 1 else 'are'} not enough at one common start"
@@ -132,7 +150,7 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
         out[t] = Reason(
             code,
             text[0].upper() + text[1:] + ".",
-            {**fcounts, "at_cap": n_cap, "busy": n_conf, "free": n_free},
+            {**fcounts, "at_cap": n_cap, "busy": n_conf, "free": n_free, "team_full": n_team},
         )
     return out
 

@@ -94,6 +94,12 @@ class _Model:
     tiers: dict[str, cp_model.LinearExpr] = field(default_factory=dict)
 
 
+def _groups(key: IntArray) -> list[IntArray]:
+    """Positions grouped by equal ``key``, groups in key order (stable within a group)."""
+    order = np.argsort(key, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(key[order])) + 1)
+
+
 def _lsum(items: list[Any]) -> cp_model.LinearExpr:
     """A flat linear sum (much lighter than Python's ``sum`` on many terms)."""
     return cp_model.LinearExpr.sum(items)
@@ -173,9 +179,7 @@ def _add_no_overlap(
     """Hard rule: the occupied intervals of one volunteer never overlap."""
     p = problem
     vols = p.opt_vol[options]
-    order = np.argsort(vols, kind="stable")
-    cuts = np.flatnonzero(np.diff(vols[order])) + 1
-    for group in np.split(order, cuts):
+    for group in _groups(vols):
         if len(group) < 2:
             continue
         o = options[group]
@@ -192,9 +196,7 @@ def _add_weekly_caps(
     vols = p.pair_vol[pairs]
     weeks = p.task_week[p.pair_task[pairs]]
     key = vols * max(p.num_weeks, 1) + weeks
-    order = np.argsort(key, kind="stable")
-    cuts = np.flatnonzero(np.diff(key[order])) + 1
-    for group in np.split(order, cuts):
+    for group in _groups(key):
         v = int(vols[group[0]])
         g_pairs = pairs[group]
         uniq_pairs = np.unique(g_pairs)
@@ -343,10 +345,8 @@ def _max_share(
     vols = p.pair_vol[pairs]
     weeks = p.task_week[p.pair_task[pairs]]
     key = vols * max(p.num_weeks, 1) + weeks
-    order = np.argsort(key, kind="stable")
-    cuts = np.flatnonzero(np.diff(key[order])) + 1
     top = model.new_int_var(0, SHARE_SCALE, "")
-    for group in np.split(order, cuts):
+    for group in _groups(key):
         v = int(vols[group[0]])
         xs = [x[i] for i in group.tolist()]
         if p.vol_max_tasks[v] > 0:
@@ -376,11 +376,9 @@ def _spread(
     """
     p = problem
     vols = p.opt_vol[options]
-    order = np.argsort(vols, kind="stable")
-    cuts = np.flatnonzero(np.diff(vols[order])) + 1
     terms: list[cp_model.LinearExpr] = []
     most = 0
-    for group in np.split(order, cuts):
+    for group in _groups(vols):
         v = int(vols[group[0]])
         cap = int(p.vol_max_tasks[v])
         if cap <= 0:

@@ -33,6 +33,14 @@ from matchkracht.horizon import Horizon
 from matchkracht.plan import Plan, build_plan
 from matchkracht.problem import Problem, build_problem
 from matchkracht.registry import Registry
+from matchkracht.replan import (
+    NeedAdded,
+    NeedWithdrawn,
+    ReplanResult,
+    TaskDeclined,
+    VolunteerCancels,
+    replan,
+)
 from matchkracht.report import write_report
 from matchkracht.settings import SolverSettings
 from matchkracht.signals import recruitment_advice, signal_trend, unmet_signals
@@ -56,12 +64,17 @@ __all__ = [
     "MatchkrachtError",
     "MatchkrachtWarning",
     "MatrixTravel",
+    "NeedAdded",
+    "NeedWithdrawn",
     "Plan",
     "Problem",
     "Registry",
+    "ReplanResult",
     "Solution",
     "Solver",
     "SolverSettings",
+    "TaskDeclined",
+    "VolunteerCancels",
     "WhoCan",
     "__version__",
     "apply_fix",
@@ -74,6 +87,7 @@ __all__ = [
     "load_demo",
     "match",
     "recruitment_advice",
+    "replan",
     "signal_trend",
     "unmet_signals",
     "verify_fix",

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
@@ -23,6 +23,9 @@ from pydantic import BaseModel, ValidationError
 from matchkracht.errors import PERSONAL_COLUMNS, InvalidRegistryError
 from matchkracht.geo import GeocodeCache
 from matchkracht.models import Client, HistoryEntry, Need, Volunteer, parse_tags_keep_case
+
+if TYPE_CHECKING:
+    from matchkracht.plan import Plan
 
 __all__ = ["TABLES", "Registry"]
 
@@ -370,16 +373,17 @@ class Registry:
         vols = pd.concat([self.volunteers.astype(object), extra], ignore_index=True)
         return self.replace(volunteers=vols)
 
-    def record(self, assignments: pd.DataFrame) -> Registry:
+    def record(self, plan: Plan | pd.DataFrame) -> Registry:
         """A new registry whose history also holds the given plan's assignments.
 
         Parameters
         ----------
-        assignments
-            A plan's ``assignments`` table (``plan.assignments``): its
-            ``need_id, client_id, volunteer_id`` and the date of ``start`` are
-            appended as history rows.
+        plan
+            A confirmed :class:`~matchkracht.plan.Plan`, or its ``assignments``
+            table: the ``need_id, client_id, volunteer_id`` and the date of
+            ``start`` of every assignment are appended as history rows.
         """
+        assignments = plan if isinstance(plan, pd.DataFrame) else plan.assignments
         new = pd.DataFrame(
             {
                 "need_id": assignments["need_id"].astype(str),

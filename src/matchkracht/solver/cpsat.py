@@ -59,7 +59,9 @@ _TIER_SHARE_LARGE = {
 
 
 def components(problem: Problem) -> list[IntArray]:
-    """Split options into groups that share no task and no volunteer.
+    """Split options into groups that share no task, no volunteer and no care team.
+
+    Tasks of one need with a ``max_team`` cap stay together: the cap links them.
 
     Returns
     -------
@@ -69,10 +71,13 @@ def components(problem: Problem) -> list[IntArray]:
     p = problem
     if p.num_options == 0:
         return []
-    n = p.num_tasks + p.num_volunteers
-    graph = coo_matrix(
-        (np.ones(p.num_pairs), (p.pair_task, p.num_tasks + p.pair_vol)), shape=(n, n)
+    n = p.num_tasks + p.num_volunteers + len(p.need_ids)
+    capped = np.flatnonzero(p.need_team_cap[p.task_need] >= 0)
+    rows = np.concatenate([p.pair_task, capped])
+    cols = np.concatenate(
+        [p.num_tasks + p.pair_vol, p.num_tasks + p.num_volunteers + p.task_need[capped]]
     )
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     opt_label = labels[p.opt_task]
     order = np.argsort(opt_label, kind="stable")
@@ -564,11 +569,8 @@ class CpSatSolver:
                 value = _evaluate(tier, values, problem, options)
             tier_values[tier] = value
             tol = s.tolerance.get(tier, 0.0)  # type: ignore[call-overload]
-            keep = (
-                math.floor(value - abs(value) * tol + 1e-9)
-                if value >= 0
-                else math.ceil(value * (1 + tol) - 1e-9)
-            )
+            # the tier's (integer) value may drop by at most |value| * tol
+            keep = math.ceil(value - abs(value) * tol - 1e-9)
             m.model.add(m.tiers[tier] >= int(keep))
         tier_values = {t: _evaluate(t, values, problem, options) for t in s.tiers}
         return {

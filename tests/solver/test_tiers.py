@@ -1,0 +1,222 @@
+"""Multi-week horizons and the objective tiers: each binds in a tiny registry.
+
+Covers the continuity tier's weekly slots, weekly caps per ISO week, ``max_team``
+across weeks with history, the opt-in fairness tier, tolerances, the settings
+recorded in plan metadata, and ``Registry.record`` feeding next week's
+continuity. Every plan passes the independent checker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import builders as b
+import pandas as pd
+import pytest
+
+import matchkracht as mk
+
+CFG: dict[str, Any] = {"time_limit": 3.0, "seed": 0, "workers": 2}
+NO_CONTINUITY = ("coverage", "travel")
+WITH_FAIRNESS = ("coverage", "stability", "continuity", "fairness", "travel")
+
+
+def _solve(reg: mk.Registry, week: str = b.WEEK, weeks: int = 1, **kw: Any) -> mk.Plan:
+    plan = mk.match(reg, week=week, weeks=weeks, **{**CFG, **kw})
+    violations = mk.check(reg, plan)
+    assert violations.empty, violations.to_string()
+    return plan
+
+
+def _who(plan: mk.Plan) -> dict[str, str]:
+    """Task id → volunteer id (one volunteer per task)."""
+    a = plan.assignments
+    return dict(zip(a["task_id"].astype(str), a["volunteer_id"].astype(str), strict=True))
+
+
+def _mondays(weeks: int) -> list[str]:
+    return [f"n1@{b.day(7 * w)}" for w in range(weeks)]
+
+
+# -- continuity: the same volunteer keeps the same weekly slot -------------------------
+def test_recurring_need_keeps_its_weekly_slot_across_weeks() -> None:
+    # v1 is nearer, but away in the first week, so v2 must take that Monday. Both
+    # helped the client before, so no new face is at stake: only the weekly slot.
+    vols = [
+        b.volunteer("v1", lat=b.north(0.5), unavailable=b.day(0)),
+        b.volunteer("v2", lat=b.north(2.0)),
+    ]
+    hist = [b.history("v1"), b.history("v2", when="2026-11-16")]
+    reg = b.registry(vols, needs=[b.need("n1")], history=hist)
+    tasks = _mondays(3)
+
+    slot = _solve(reg, weeks=3)
+    assert _who(slot) == dict.fromkeys(tasks, "v2")
+    travel_only = _solve(reg, weeks=3, tiers=NO_CONTINUITY)
+    assert _who(travel_only) == {tasks[0]: "v2", tasks[1]: "v1", tasks[2]: "v1"}
+    assert slot.metrics["travel_km"] > travel_only.metrics["travel_km"]
+    # on a one-week horizon there are no slots to keep: travel decides
+    assert _who(_solve(reg, week="2026-W50")) == {tasks[1]: "v1"}
+
+
+def test_new_face_counts_once_per_client_over_the_horizon() -> None:
+    # nobody helped before: v2 in week one is one new face; keeping v2 costs nothing more
+    vols = [
+        b.volunteer("v1", lat=b.north(0.5), unavailable=b.day(0)),
+        b.volunteer("v2", lat=b.north(2.0)),
+    ]
+    reg = b.registry(vols, needs=[b.need("n1")])
+    plan = _solve(reg, weeks=2)
+    assert _who(plan) == dict.fromkeys(_mondays(2), "v2")
+    assert plan.metrics["continuity_recurring"] == pytest.approx(0.5)  # familiar in week two
+
+
+# -- weekly caps per ISO week ------------------------------------------------------------
+@pytest.mark.parametrize("cap", [1, 2])
+def test_weekly_caps_count_per_iso_week(cap: int) -> None:
+    vols = [b.volunteer("v1", availability="mon,tue 09:00-17:00", max_tasks_per_week=cap)]
+    reg = b.registry(vols, needs=[b.need("n1", schedule="FREQ=WEEKLY;BYDAY=MO,TU")])
+    plan = _solve(reg, weeks=2)
+    weeks = pd.to_datetime(plan.assignments["start"]).dt.isocalendar().week
+    # the cap holds in each week, and is not spread over the whole horizon
+    assert weeks.value_counts().to_dict() == {49: cap, 50: cap}
+    assert plan.metrics["covered"] == 2 * cap
+
+
+def test_hours_cap_counts_per_iso_week() -> None:
+    vols = [b.volunteer("v1", availability="mon,tue 09:00-17:00", max_hours_per_week=1)]
+    reg = b.registry(vols, needs=[b.need("n1", schedule="FREQ=WEEKLY;BYDAY=MO,TU")])
+    plan = _solve(reg, weeks=2)
+    assert plan.metrics["covered"] == 2  # one 60-minute task in each ISO week
+
+
+# -- max_team across weeks, with history ---------------------------------------------------
+def _team_registry(max_team: int | None, history: list[dict[str, Any]] | None) -> mk.Registry:
+    # v1 and v2 are away in the second week, so only v3 can take that Monday
+    away = b.day(7)
+    vols = [
+        b.volunteer("v1", lat=b.north(0.5), unavailable=away),
+        b.volunteer("v2", lat=b.north(1.0), unavailable=away),
+        b.volunteer("v3", lat=b.north(2.0)),
+    ]
+    need = b.need("n1", max_team="" if max_team is None else max_team)
+    return b.registry(vols, needs=[need], history=history)
+
+
+def test_max_team_binds_across_weeks_with_history() -> None:
+    recent = [b.history("v1", when="2026-11-16"), b.history("v2")]
+    capped = _solve(_team_registry(2, recent), weeks=2)
+    # the team of two is full from history: v3 may not join in week two
+    assert set(capped.assignments["volunteer_id"]) <= {"v1", "v2"}
+    assert list(capped.unmatched["task_id"]) == [f"n1@{b.day(7)}"]
+    assert _solve(_team_registry(None, recent), weeks=2).metrics["covered"] == 2
+    # history older than three weeks before the horizon does not count
+    old = [b.history("v1", when="2026-11-02"), b.history("v2", when="2026-11-02")]
+    assert _solve(_team_registry(2, old), weeks=2).metrics["covered"] == 2
+
+
+def test_max_team_counts_the_whole_horizon() -> None:
+    # no history: week one and week two each have one possible volunteer, team of one
+    vols = [
+        b.volunteer("v1", unavailable=b.day(7)),
+        b.volunteer("v2", lat=b.north(1.0), unavailable=b.day(0)),
+    ]
+    reg = b.registry(vols, needs=[b.need("n1", max_team=1)])
+    plan = _solve(reg, weeks=2)
+    assert plan.metrics["covered"] == 1
+    assert plan.assignments["volunteer_id"].nunique() == 1
+    free = b.registry(vols, needs=[b.need("n1")])
+    assert _solve(free, weeks=2).metrics["covered"] == 2
+
+
+# -- fairness ------------------------------------------------------------------------------
+def _load_registry() -> mk.Registry:
+    # v1 is nearest to every client; travel alone would give v1 all three tasks
+    vols = [
+        b.volunteer("v1", availability="mon,tue,wed 09:00-17:00"),
+        b.volunteer("v2", lat=b.north(2.0), availability="mon,tue,wed 09:00-17:00"),
+        b.volunteer("v3", lat=b.north(2.5), availability="mon,tue,wed 09:00-17:00"),
+    ]
+    clients = [b.client(f"c{i}", lat=b.north(0.2 * i)) for i in range(1, 4)]
+    needs = [
+        b.need(f"n{i}", f"c{i}", schedule=b.day(i - 1), continuity="none") for i in range(1, 4)
+    ]
+    return b.registry(vols, clients, needs)
+
+
+def test_fairness_tier_spreads_the_load_at_no_coverage_cost() -> None:
+    reg = _load_registry()
+    plain = _solve(reg)
+    fair = _solve(reg, tiers=WITH_FAIRNESS)
+    assert fair.metrics["covered"] == plain.metrics["covered"] == 3
+    assert fair.metrics["max_load"] < plain.metrics["max_load"]
+    assert fair.metrics["gini_load"] < plain.metrics["gini_load"]
+    assert fair.assignments["volunteer_id"].nunique() == 3
+    assert fair.metrics["travel_km"] > plain.metrics["travel_km"]
+
+
+def test_fairness_counts_recent_history() -> None:
+    # v1 did three tasks in the last three weeks; the spread term sends the one task elsewhere
+    vols = [b.volunteer("v1"), b.volunteer("v2", lat=b.north(2.0))]
+    past = [b.history("v1", need_id="n0", when=b.day(-d)) for d in (1, 8, 15)]
+    reg = b.registry(vols, needs=[b.need("n1", continuity="none")], history=past)
+    assert _who(_solve(reg)) == {f"n1@{b.day(0)}": "v1"}
+    assert _who(_solve(reg, tiers=WITH_FAIRNESS)) == {f"n1@{b.day(0)}": "v2"}
+
+
+# -- tolerance -----------------------------------------------------------------------------
+def test_coverage_tolerance_lets_continuity_win() -> None:
+    # two simultaneous tasks of one client: v1 is familiar, v2 would be a new face.
+    # Covering both (weight 4 + 1) needs v2; with 34 % tolerance on coverage the
+    # priority-3 task (1 of 5) may go, and continuity keeps the client to v1.
+    vols = [b.volunteer("v1"), b.volunteer("v2")]
+    needs = [b.need("n1", priority=1), b.need("n2", priority=3)]
+    reg = b.registry(vols, needs=needs, history=[b.history("v1")])
+    strict = _solve(reg)
+    assert strict.metrics["covered"] == 2
+    assert set(strict.assignments["volunteer_id"]) == {"v1", "v2"}
+    tolerant = _solve(reg, tolerance={"coverage": 0.34})
+    assert _who(tolerant) == {f"n1@{b.day(0)}": "v1"}
+    assert tolerant.metrics["continuity"] == 1.0 > strict.metrics["continuity"]
+
+
+def test_a_tolerance_smaller_than_one_unit_gives_nothing_up() -> None:
+    vols = [b.volunteer("v1"), b.volunteer("v2")]
+    needs = [b.need("n1", priority=1), b.need("n2", priority=3)]
+    reg = b.registry(vols, needs=needs, history=[b.history("v1")])
+    # 10 % of a covered weight of 5 is half a unit: the priority-3 task must stay
+    assert _solve(reg, tolerance={"coverage": 0.1}).metrics["covered"] == 2
+
+
+# -- metadata -----------------------------------------------------------------------------
+def test_metadata_records_tiers_tolerance_seed_and_versions() -> None:
+    reg = _load_registry()
+    plan = _solve(reg, tiers=WITH_FAIRNESS, tolerance={"coverage": 0.05}, seed=7)
+    s = plan.metadata["settings"]
+    assert tuple(s["tiers"]) == WITH_FAIRNESS
+    assert s["tolerance"] == {"coverage": 0.05}
+    assert s["seed"] == 7 and s["time_limit"] == CFG["time_limit"]
+    v = plan.metadata["versions"]
+    assert {"matchkracht", "ortools", "python"} <= set(v)
+    assert set(plan.metadata["solver_stats"]["tiers"]) == set(WITH_FAIRNESS)
+    with pytest.raises(mk.InvalidSettingsError, match="tiers"):
+        mk.match(reg, week=b.WEEK, tiers=("continuity", "coverage"))
+
+
+# -- history: a confirmed plan feeds next week's continuity -------------------------------
+def test_recorded_plan_makes_next_week_prefer_the_same_volunteer() -> None:
+    # In W49 only v1 can come (v2 is away); in W50 v2 is nearer.
+    vols = [b.volunteer("v1", lat=b.north(2.0)), b.volunteer("v2", unavailable=b.day(0))]
+    reg = b.registry(vols, needs=[b.need("n1")])
+    first = _solve(reg)
+    assert _who(first) == {f"n1@{b.day(0)}": "v1"}
+    recorded = reg.record(first)
+    assert recorded.history.equals(reg.record(first.assignments).history)
+    assert [(h.volunteer_id, h.date.isoformat()) for h in recorded.history_records] == [
+        ("v1", b.day(0))
+    ]
+    without = _solve(reg, week="2026-W50")
+    assert _who(without) == {f"n1@{b.day(7)}": "v2"}
+    with_history = _solve(recorded, week="2026-W50")
+    assert _who(with_history) == {f"n1@{b.day(7)}": "v1"}
+    assert with_history.metrics["continuity"] == 1.0

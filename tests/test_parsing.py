@@ -14,6 +14,7 @@ from matchkracht.parsing import (
     WeeklyWindow,
     days_between,
     format_minutes,
+    naive_until,
     parse_availability,
     parse_clock,
     parse_date,
@@ -285,6 +286,60 @@ def test_schedule_rejects_sub_daily_frequency(freq: str) -> None:
         parse_schedule(f"FREQ={freq}")
 
 
+# -- UNTIL as calendar programs write it ------------------------------------------------------
+def _mondays(first: date, last: date) -> list[date]:
+    return [d for d in days_between(first, last) if d.weekday() == 0]
+
+
+@pytest.mark.parametrize(
+    "until", ["20261214T000000Z", "20261214t000000z", "20261214", "20261214T000000", "2026-12-14"]
+)
+def test_schedule_until_stops_the_rule(until: str) -> None:
+    s = parse_schedule(f"FREQ=WEEKLY;BYDAY=MO;UNTIL={until}")
+    assert not s.needs_start
+    last = date(2026, 12, 14)
+    period = (MONDAY, MONDAY + timedelta(days=34))
+    got = s.occurrences(*period, None)
+    assert got == [d for d in _mondays(*period) if d <= last]
+    assert got[-1] == last
+    assert len(got) < len(_mondays(*period))
+
+
+def test_schedule_until_with_z_is_local_time() -> None:
+    # 23:00 "UTC" is read as 23:00 local: the Monday at 00:00 after it is not included
+    s = parse_schedule("RRULE:FREQ=WEEKLY;BYDAY=MO;UNTIL=20261206T230000Z")
+    assert s.occurrences(MONDAY, MONDAY + timedelta(days=13), None) == [MONDAY]
+
+
+def test_schedule_until_z_before_other_parts() -> None:
+    s = parse_schedule("FREQ=WEEKLY;UNTIL=20261201T000000Z;BYDAY=MO,WE")
+    assert s.occurrences(MONDAY, SUNDAY, None) == [MONDAY]
+
+
+def test_schedule_made_directly_with_a_z_until() -> None:
+    s = Schedule(rule="FREQ=DAILY;UNTIL=20261202T120000Z")
+    assert s.occurrences(MONDAY, SUNDAY, None) == days_between(MONDAY, date(2026, 12, 2))
+
+
+def test_naive_until_leaves_other_rules_alone() -> None:
+    rule = "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU"
+    assert naive_until(rule) == rule
+    assert naive_until("FREQ=DAILY;UNTIL=20270301Z") == "FREQ=DAILY;UNTIL=20270301"
+
+
+@pytest.mark.parametrize(
+    "until", ["20270230", "20270301T250000Z", "soon", "1", "20270301T000000+0100", ""]
+)
+def test_schedule_rejects_invalid_until(until: str) -> None:
+    with pytest.raises(ValueError, match="UNTIL"):
+        parse_schedule(f"FREQ=WEEKLY;BYDAY=MO;UNTIL={until}")
+
+
+def test_schedule_rejects_count_with_until() -> None:
+    with pytest.raises(ValueError, match="COUNT or UNTIL"):
+        parse_schedule("FREQ=DAILY;COUNT=3;UNTIL=20270101T000000Z")
+
+
 # -- Need.occurrences: schedule clipped to start_date..end_date -----------------------------
 def _need(schedule: str, **extra: str) -> Need:
     return Need.model_validate(
@@ -322,3 +377,14 @@ def test_need_every_other_week_uses_start_date_as_dtstart() -> None:
 def test_need_rule_without_required_start_date_is_rejected() -> None:
     with pytest.raises(ValueError, match="start_date"):
         _need("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU")
+
+
+def test_need_with_utc_until_validates_and_stops() -> None:
+    n = _need("FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20261202T000000Z")
+    assert n.occurrences(MONDAY, SUNDAY) == [date(2026, 12, 1)]
+    assert n.occurrences(MONDAY + timedelta(days=7), SUNDAY + timedelta(days=7)) == []
+
+
+def test_need_with_invalid_until_is_rejected() -> None:
+    with pytest.raises(ValueError, match="UNTIL"):
+        _need("FREQ=WEEKLY;BYDAY=TU;UNTIL=next-year")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from conftest import DATA, NAMES, WEEK, make_registry, problem_cells, tiny_frame
 import matchkracht as mk
 from matchkracht import InvalidRegistryError, MatchkrachtError, Registry
 from matchkracht.parsing import WeeklyWindow
+from matchkracht.registry import TABLES
 
 Frames = dict[str, pd.DataFrame]
 
@@ -791,3 +793,217 @@ def test_empty_lines_keep_row_numbers(registry: Registry, tmp_path: Path) -> Non
     with pytest.raises(InvalidRegistryError) as info:
         Registry.from_folder(tmp_path)
     assert problem_cells(info.value) == {("volunteers", 4, "availability")}
+
+
+# -- UNTIL as calendar programs write it -------------------------------------------------
+def test_need_with_utc_until_is_accepted(frames: Frames) -> None:
+    _set(frames["needs"], 2, "schedule", "FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261201T000000Z")
+    reg = make_registry(frames)
+    days = mk.Horizon.from_week(WEEK).days
+    # Monday 30 November is before UNTIL, Wednesday 2 December after it
+    assert reg.need_records[0].occurrences(days[0], days[-1]) == [days[0]]
+    problem = mk.build_problem(reg, WEEK)
+    assert problem.task_ids.count(f"N1@{days[0].isoformat()}") == 1
+    assert f"N1@{days[2].isoformat()}" not in problem.task_ids
+
+
+def test_need_with_invalid_until_is_one_problem(frames: Frames) -> None:
+    _set(frames["needs"], 2, "schedule", "FREQ=WEEKLY;BYDAY=MO;UNTIL=20261301T000000Z")
+    err = _assert_one_problem(frames, "needs", 2, "schedule")
+    assert "UNTIL" in err.problems["expected"].iloc[0]
+
+
+# -- semicolon-separated CSV files (Dutch Excel) -------------------------------------------
+def _write_dutch_excel_csv(frames: Frames, folder: Path) -> Path:
+    """Write ``frames`` as Dutch Excel does: ``;``-separated, decimal commas, with a BOM."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        out = frame.copy()
+        for column in ("max_hours_per_week", "max_km", "dest_lat", "dest_lon"):
+            if column in out.columns:
+                out[column] = out[column].astype(str).str.replace(".", ",", regex=False)
+        out.to_csv(folder / f"{name}.csv", sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    return folder
+
+
+def test_semicolon_csv_registry_loads_matches_and_checks(
+    registry: Registry, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = _write_dutch_excel_csv(tiny_frames(), tmp_path / "nl")
+    raw = (folder / "volunteers.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    header = text.splitlines()[0]
+    assert ";" in header and "," not in header
+    assert '"driver;handy"' in text  # tags quoted as Excel does
+    assert "51,422" in text and "4,5" in text  # decimal commas
+    assert "6,17" in (folder / "needs.csv").read_text(encoding="utf-8-sig")
+    with caplog.at_level(logging.INFO, logger="matchkracht"):
+        back = Registry.from_folder(folder)
+    assert back.volunteer_records == registry.volunteer_records
+    assert back.client_records == registry.client_records
+    assert back.need_records == registry.need_records
+    assert back.history_records == registry.history_records
+    assert list(back.volunteers["name"]) == ["Zoë Çelik", "Jan 't Hoeske", "Fatima El Amrani"]
+    assert back.volunteer_records[0].skills == frozenset({"driver", "handy"})
+    assert back.volunteer_records[2].max_hours_per_week == 4.5
+    messages = [r.getMessage() for r in caplog.records if r.name == "matchkracht"]
+    semicolon = [m for m in messages if "semicolon" in m]
+    assert {m.split()[0] for m in semicolon} == {f"{n}.csv" for n in TABLES}
+    log = "\n".join(messages)
+    for personal in (*NAMES, "Kerkstraat", "Markt 2"):
+        assert personal not in log
+    plan = mk.match(back, week=WEEK, time_limit=2, seed=0)
+    assert mk.check(back, plan).empty
+    assert len(plan.assignments) > 0
+
+
+def test_semicolon_csv_by_hand(tmp_path: Path) -> None:
+    # a registry typed into Dutch Excel and saved as "CSV (puntkomma-gescheiden)"
+    files = {
+        "volunteers": (
+            "volunteer_id;naam_onbekend;name;lat;lon;skills;availability;max_km\n"
+            'V1;x;Zoë Çelik;51,422;6,13;"driver;dementia";ma 09:00-17:00;12,5\n'
+            "V2;y;Jan 't Hoeske;51,425;6,135;;di 09:00-17:00;\n"
+        ),
+        "clients": "client_id;name;lat;lon\nC1;Mevrouw Zoë de Wit;51,421;6,132\n",
+        "needs": (
+            "need_id;client_id;kind;schedule;window;skills;dest_lat;dest_lon\n"
+            "N1;C1;visit;FREQ=WEEKLY;BYDAY=MO,TU;10:00-10:30;dementia;;\n"
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8-sig")
+    with pytest.raises(InvalidRegistryError) as info:
+        Registry.from_folder(tmp_path)
+    # the unquoted RRULE is split by the separator: one clear problem, no shifted cells
+    assert problem_cells(info.value) == {("needs", 2, "")}
+    assert "double quotes" in info.value.problems["expected"].iloc[0]
+    needs = files["needs"].replace("FREQ=WEEKLY;BYDAY=MO,TU", '"FREQ=WEEKLY;BYDAY=MO,TU"')
+    (tmp_path / "needs.csv").write_text(needs, encoding="utf-8-sig")
+    reg = Registry.from_folder(tmp_path)
+    v1, v2 = reg.volunteer_records
+    assert (v1.lat, v1.lon, v1.max_km) == (51.422, 6.13, 12.5)
+    assert v1.skills == frozenset({"driver", "dementia"})
+    assert v1.name == "Zoë Çelik" and v2.name == "Jan 't Hoeske"
+    assert v2.max_km == 15.0
+    assert reg.need_records[0].required_skills == frozenset({"dementia"})
+    plan = mk.match(reg, week=WEEK, time_limit=2, seed=0)
+    assert mk.check(reg, plan).empty
+    # only V1 has the skill and only V1 is free on Monday and Tuesday
+    assert set(plan.assignments["volunteer_id"]) <= {"V1"}
+
+
+def test_semicolon_csv_bad_number_is_one_problem(registry: Registry, tmp_path: Path) -> None:
+    folder = _write_dutch_excel_csv(tiny_frames(), tmp_path)
+    text = (folder / "volunteers.csv").read_text(encoding="utf-8-sig")
+    (folder / "volunteers.csv").write_text(text.replace("51,425", "51,4,25"), encoding="utf-8-sig")
+    with pytest.raises(InvalidRegistryError) as info:
+        Registry.from_folder(folder)
+    assert problem_cells(info.value) == {("volunteers", 3, "lat")}
+    assert info.value.problems["value"].iloc[0] == "51,4,25"
+
+
+def test_decimal_comma_only_in_numeric_columns_of_semicolon_files(
+    registry: Registry, tmp_path: Path
+) -> None:
+    # a comma-separated file is read as before: no semicolon log, no decimal commas
+    registry.to_folder(tmp_path / "comma")
+    assert Registry.from_folder(tmp_path / "comma").volunteer_records == registry.volunteer_records
+    # in a semicolon file, text columns keep their commas
+    frames = tiny_frames()
+    frames["clients"]["preferred_volunteers"] = ["V1,5", ""]
+    folder = _write_dutch_excel_csv(frames, tmp_path / "nl")
+    with pytest.raises(InvalidRegistryError) as info:
+        Registry.from_folder(folder)
+    assert problem_cells(info.value) == {("clients", 2, "preferred_volunteers")}
+    assert info.value.problems["value"].iloc[0] == "V1,5"
+
+
+def test_one_semicolon_file_among_comma_files(registry: Registry, tmp_path: Path) -> None:
+    registry.to_folder(tmp_path)
+    _write_dutch_excel_csv({"needs": tiny_frames()["needs"]}, tmp_path)
+    back = Registry.from_folder(tmp_path)
+    assert back.need_records == registry.need_records
+    assert back.volunteer_records == registry.volunteer_records
+
+
+# -- names and addresses typed as numbers --------------------------------------------------
+def test_names_and_addresses_typed_as_numbers(frames: Frames, tmp_path: Path) -> None:
+    frames["volunteers"]["name"] = [12, 3.5, "Fatima El Amrani"]
+    frames["clients"]["name"] = [2026.0, None]
+    frames["clients"]["address"] = [7, "Markt 2"]
+    reg = make_registry(frames)
+    assert [v.name for v in reg.volunteer_records] == ["12", "3.5", "Fatima El Amrani"]
+    assert [c.name for c in reg.client_records] == ["2026", ""]
+    assert reg.client_records[0].address == "7"
+    path = tmp_path / "numbers.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in frames.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    back = Registry.from_excel(path)
+    assert [v.name for v in back.volunteer_records] == ["12", "3.5", "Fatima El Amrani"]
+    assert back.client_records[0].address == "7"
+
+
+# -- shifted columns must not leak personal data -------------------------------------------
+def test_name_under_availability_is_hidden(frames: Frames) -> None:
+    # columns shifted by one: V2's name sits under availability
+    _set(frames["volunteers"], 3, "availability", "Jan 't Hoeske")
+    err = _assert_one_problem(frames, "volunteers", 3, "availability")
+    assert err.problems["value"].iloc[0] == "(hidden: personal data)"
+    assert "Hoeske" not in str(err) and "Hoeske" not in err.problems.to_string()
+
+
+def test_part_of_the_rows_address_is_hidden(frames: Frames) -> None:
+    # an address with a comma, split over two cells: its second half under lat
+    _set(frames["clients"], 2, "lat", "'t Hoeske")
+    err = _assert_one_problem(frames, "clients", 2, "lat", "(hidden: personal data)")
+    assert "Hoeske" not in str(err)
+
+
+def test_someone_elses_name_is_hidden_in_any_table(frames: Frames) -> None:
+    _set(frames["needs"], 2, "window", "zoë  çelik")  # volunteer V1's name, other case
+    _set(frames["clients"], 3, "preferred_volunteers", "Markt 2")  # its own address
+    _set(frames["needs"], 4, "kind", "party")  # not personal: shown
+    err = _error(frames)
+    assert problem_cells(err) == {
+        ("needs", 2, "window"),
+        ("clients", 3, "preferred_volunteers"),
+        ("needs", 4, "kind"),
+    }
+    values = dict(zip(err.problems["column"], err.problems["value"], strict=True))
+    assert values["window"] == "(hidden: personal data)"
+    assert values["preferred_volunteers"] == "(hidden: personal data)"
+    assert values["kind"] == "party"
+    text = str(err) + err.problems.to_string()
+    for personal in ("Zoë", "zoë", "Çelik", "çelik", "Markt"):
+        assert personal not in text
+
+
+def test_rows_longer_than_the_header_are_reported(registry: Registry, tmp_path: Path) -> None:
+    # addresses with a comma typed without quotes: every row one cell too long; pandas
+    # alone would silently take client_id as the index and shift every cell by one
+    registry.to_folder(tmp_path)
+    text = (tmp_path / "clients.csv").read_text(encoding="utf-8")
+    text = text.replace('"Kerkstraat 1, \'t Hoeske"', "Kerkstraat 1, 't Hoeske")
+    text = text.replace("Markt 2", "Markt, 2")
+    (tmp_path / "clients.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidRegistryError) as info:
+        Registry.from_folder(tmp_path)
+    err = info.value
+    assert problem_cells(err) == {("clients", 2, ""), ("clients", 3, "")}
+    width = len(registry.clients.columns)
+    assert list(err.problems["value"]) == [f"{width + 1} cells"] * 2
+    for personal in ("Kerkstraat", "Hoeske", "Markt", *NAMES):
+        assert personal not in str(err)
+
+
+def test_trailing_empty_rows_longer_than_the_header_are_fine(
+    registry: Registry, tmp_path: Path
+) -> None:
+    registry.to_folder(tmp_path)
+    lines = (tmp_path / "volunteers.csv").read_text(encoding="utf-8").splitlines()
+    lines.append("," * (lines[0].count(",") + 3))  # an empty row with extra separators
+    (tmp_path / "volunteers.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert Registry.from_folder(tmp_path).volunteer_records == registry.volunteer_records

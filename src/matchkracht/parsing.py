@@ -19,6 +19,7 @@ __all__ = [
     "Schedule",
     "WeeklyWindow",
     "format_minutes",
+    "naive_until",
     "parse_availability",
     "parse_clock",
     "parse_date",
@@ -102,10 +103,30 @@ class Schedule:
             return [self.on] if first <= self.on <= last else []
         assert self.rule is not None
         dtstart = datetime.combine(start_date or first, datetime.min.time())
-        rule = rrulestr(self.rule, dtstart=dtstart)
+        rule = rrulestr(naive_until(self.rule), dtstart=dtstart)
         lo = datetime.combine(first, datetime.min.time())
         hi = datetime.combine(last, datetime.min.time())
         return [d.date() for d in rule.between(lo, hi, inc=True)]
+
+
+_UNTIL_UTC = re.compile(r"(UNTIL=\d{8}(?:T\d{6})?)Z(?=\s*(?:;|$))", re.IGNORECASE)
+
+
+def naive_until(rule: str) -> str:
+    """Drop the ``Z`` (UTC) of an RRULE's ``UNTIL``, so that it is read as local time.
+
+    Calendar programs write ``UNTIL=20270301T000000Z``; dateutil refuses such an
+    aware ``UNTIL`` next to a naive DTSTART. The library works in naive local time
+    (Europe/Amsterdam), so the ``Z`` is dropped: ``UNTIL=20270301T000000``.
+
+    Examples
+    --------
+    >>> naive_until("FREQ=WEEKLY;BYDAY=MO;UNTIL=20270301T000000Z")
+    'FREQ=WEEKLY;BYDAY=MO;UNTIL=20270301T000000'
+    >>> naive_until("FREQ=WEEKLY;UNTIL=20270301z;BYDAY=MO")
+    'FREQ=WEEKLY;UNTIL=20270301;BYDAY=MO'
+    """
+    return _UNTIL_UTC.sub(r"\1", rule.strip())
 
 
 def parse_tags(text: str) -> frozenset[str]:
@@ -199,6 +220,20 @@ def parse_date_ranges(text: str) -> tuple[DateRange, ...]:
     return tuple(sorted(out))
 
 
+def _check_until(value: str) -> None:
+    """Accept an UNTIL of ``YYYYMMDD``, ``YYYYMMDDTHHMMSS`` (``Z`` already dropped) or ISO."""
+    for fmt in ("%Y%m%d", "%Y%m%dT%H%M%S", "%Y-%m-%d"):
+        try:
+            datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return
+    raise ValueError(
+        "an RRULE whose UNTIL is a date YYYYMMDD or a date and time YYYYMMDDTHHMMSS "
+        "(a trailing Z is read as local time), e.g. UNTIL=20270301"
+    )
+
+
 def parse_schedule(text: str) -> Schedule:
     """Parse a need's schedule: an ISO date or an RFC 5545 RRULE."""
     s = str(text).strip()
@@ -212,6 +247,14 @@ def parse_schedule(text: str) -> Schedule:
         )
     if "DTSTART" in s.upper():
         raise ValueError("an RRULE without DTSTART (use the start_date column)")
+    s = naive_until(s)
+    parts = {
+        k.strip(): v.strip() for k, v in (p.split("=", 1) for p in s.upper().split(";") if "=" in p)
+    }
+    if "UNTIL" in parts:
+        _check_until(parts["UNTIL"])
+        if "COUNT" in parts:
+            raise ValueError("an RRULE with COUNT or UNTIL, not both")
     try:
         rule = rrulestr(s, dtstart=datetime(2000, 1, 3))
     except (ValueError, TypeError):
@@ -220,7 +263,6 @@ def parse_schedule(text: str) -> Schedule:
             "or FREQ=WEEKLY;INTERVAL=2;BYDAY=TU"
         ) from None
     assert isinstance(rule, rrule)
-    parts = dict(p.split("=", 1) for p in s.upper().split(";") if "=" in p)
     freq = parts.get("FREQ", "")
     if freq not in {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}:
         raise ValueError("an RRULE with FREQ=DAILY, WEEKLY, MONTHLY or YEARLY")

@@ -9,9 +9,13 @@ then raised as one :class:`~matchkracht.errors.InvalidRegistryError`.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import math
-from collections.abc import Mapping
+import re
+import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -112,16 +116,61 @@ def _expected(err: Mapping[str, Any]) -> str:
     return msg
 
 
+HIDDEN = "(hidden: personal data)"
+
+
+def _plain(value: Any) -> str:
+    """Text of a cell for comparing with personal data: case-folded, spaces collapsed."""
+    return " ".join(str(value).split()).casefold()
+
+
 class _Problems:
+    """Problems found so far; values that are (or look like) personal data are hidden.
+
+    Attributes
+    ----------
+    personal : set of str
+        Every name and address of the registry (as :func:`_plain` text): a value
+        equal to one of them is hidden in whatever column it turns up (columns
+        shifted by one put a name under ``availability``).
+    """
+
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
+        self.personal: set[str] = set()
 
-    def add(self, table: str, row: int | None, column: str, value: Any, expected: str) -> None:
-        if column in PERSONAL_COLUMNS and value not in (None, ""):
-            value = "(hidden: personal data)"
+    def add(
+        self,
+        table: str,
+        row: int | None,
+        column: str,
+        value: Any,
+        expected: str,
+        personal: tuple[Any, ...] = (),
+    ) -> None:
+        """Record a problem; ``personal`` holds the row's own names and addresses."""
+        if value not in (None, "") and (
+            column in PERSONAL_COLUMNS or self._looks_personal(value, personal)
+        ):
+            value = HIDDEN
         self.rows.append(
             {"table": table, "row": row, "column": column, "value": value, "expected": expected}
         )
+
+    def _looks_personal(self, value: Any, personal: tuple[Any, ...]) -> bool:
+        text = _plain(value)
+        if not text:
+            return False
+        if text in self.personal:
+            return True
+        # the row's own name or address inside the value, or a part of it as the value
+        for item in personal:
+            own = _plain(item) if item is not None else ""
+            if not own:
+                continue
+            if text == own or (len(own) >= 4 and own in text) or (len(text) >= 4 and text in own):
+                return True
+        return False
 
     def raise_if_any(self) -> None:
         if self.rows:
@@ -182,6 +231,7 @@ class Registry:
                 problems.add(name, None, "", type(frame).__name__, "a pandas DataFrame")
         problems.raise_if_any()
         frames = {k: _normalise_columns(v) for k, v in frames.items()}
+        problems.personal = _personal_values(frames.values())
         self.volunteers: pd.DataFrame = frames["volunteers"]
         self.clients: pd.DataFrame = frames["clients"]
         self.needs: pd.DataFrame = frames["needs"]
@@ -230,6 +280,10 @@ class Registry:
         """Read ``volunteers.csv``, ``clients.csv``, ``needs.csv`` and optional ``history.csv``.
 
         Files are UTF-8 (a byte-order mark, as Excel writes it, is accepted).
+        Files separated by ``;`` (Dutch Excel's "CSV (puntkomma-gescheiden)") are
+        recognised by their header line; in such a file a number may be written
+        with a decimal comma (``51,42``) in the columns ``lat``, ``lon``,
+        ``dest_lat``, ``dest_lon``, ``max_hours_per_week`` and ``max_km``.
         """
         folder = Path(path)
         problems = _Problems()
@@ -253,15 +307,13 @@ class Registry:
                     )
                 continue
             try:
-                frames[name] = pd.read_csv(
-                    file,
-                    dtype=str,
-                    keep_default_na=False,
-                    encoding="utf-8-sig",
-                    skipinitialspace=True,
-                    skip_blank_lines=False,  # keep row numbers those of the file
-                )
-            except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+                frames[name] = _read_csv(file, name, problems)
+            except (
+                UnicodeDecodeError,
+                csv.Error,
+                pd.errors.ParserError,
+                pd.errors.EmptyDataError,
+            ) as exc:
                 frames[name] = None
                 problems.add(
                     name,
@@ -403,21 +455,117 @@ class Registry:
         )
 
 
+#: Columns that may hold a decimal comma in a ``;``-separated CSV file.
+_DECIMAL_COLUMNS = frozenset({"lat", "lon", "dest_lat", "dest_lon", "max_hours_per_week", "max_km"})
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+
+
+def _read_csv(file: Path, table: str, problems: _Problems) -> pd.DataFrame:
+    """Read one registry CSV file as text cells, comma- or semicolon-separated.
+
+    A file whose header line has a ``;`` but no ``,`` is read as separated by
+    ``;`` (as Dutch Excel writes CSV); its decimal commas in the numeric columns
+    of :data:`_DECIMAL_COLUMNS` become decimal points. A row with more cells
+    than the header (an unquoted cell holding the separator) is a problem of
+    that row: its cells would otherwise shift into the wrong columns.
+    """
+    text = file.read_bytes().decode("utf-8-sig")
+    header = text.split("\n", 1)[0]
+    sep = ";" if ";" in header and "," not in header else ","
+    frame = _read_csv_text(text, sep)
+    if sep == "," and len(frame.columns) == 1 and ";" in str(frame.columns[0]):
+        sep = ";"  # e.g. a quoted header cell holding a comma
+        frame = _read_csv_text(text, sep)
+    _check_row_lengths(text, sep, table, problems)
+    if sep == ";":
+        converted = 0
+        for column in frame.columns:
+            if str(column).strip().lower() not in _DECIMAL_COLUMNS:
+                continue
+            cells = frame[column]
+            mask = cells.str.match(_DECIMAL_COMMA)
+            converted += int(mask.sum())
+            frame.loc[mask, column] = cells[mask].str.strip().str.replace(",", ".", regex=False)
+        logger.info(
+            "%s was read as a semicolon-separated CSV file%s",
+            file.name,
+            f" ({converted} decimal commas read as decimal points)" if converted else "",
+        )
+    return frame
+
+
+def _read_csv_text(text: str, sep: str) -> pd.DataFrame:
+    width = len(next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), []))
+    with warnings.catch_warnings():
+        # rows longer than the header are reported by _check_row_lengths
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        return pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            skip_blank_lines=False,  # keep row numbers those of the file
+            index_col=False,  # never take the first column as an index
+            engine="python",  # for on_bad_lines: a long row is cut, not dropped
+            on_bad_lines=lambda cells: cells[:width],
+        )
+
+
+def _check_row_lengths(text: str, sep: str, table: str, problems: _Problems) -> None:
+    """Report every row with more cells than the header (its cells would shift)."""
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True)
+    width = 0
+    for i, record in enumerate(records):
+        if i == 0:
+            width = len(record)
+        elif len(record) > width and any(cell.strip() for cell in record):
+            problems.add(
+                table,
+                i + 1,
+                "",
+                f"{len(record)} cells",
+                f"{width} cells, one per column of the header "
+                f"(a cell holding a '{sep}' must be in double quotes)",
+            )
+
+
 def _normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out.columns = [str(c).strip().lower() for c in out.columns]
     return out.reset_index(drop=True)
 
 
-def _id_text(column: str, value: Any) -> Any:
-    """Ids typed as numbers in a spreadsheet (``1.0``) become text (``"1"``)."""
-    if not (column.endswith("_id") or column in _ID_LIST_COLUMNS):
+def _as_text(column: str, value: Any) -> Any:
+    """Ids, names and addresses typed as numbers in a spreadsheet become text.
+
+    A whole number loses its decimal part (``1.0`` becomes ``"1"``). In the ``name``
+    and ``address`` columns any other non-text value (a fraction, a date and time)
+    becomes its text as well.
+    """
+    is_id = column.endswith("_id") or column in _ID_LIST_COLUMNS
+    if not (is_id or column in PERSONAL_COLUMNS) or value is None or isinstance(value, str):
         return value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return value
+    return str(value) if column in PERSONAL_COLUMNS else value
+
+
+def _personal_values(frames: Iterable[pd.DataFrame]) -> set[str]:
+    """Every non-empty name and address in ``frames``, as :func:`_plain` text."""
+    out: set[str] = set()
+    for frame in frames:
+        for column in PERSONAL_COLUMNS:
+            if column not in frame.columns:
+                continue
+            for value in frame.loc[:, frame.columns == column].to_numpy().ravel():
+                cell = _as_text(column, _cell(value))
+                if cell is not None:
+                    out.add(_plain(cell))
+    out.discard("")
+    return out
 
 
 #: Columns holding ``;``-separated ids; one id alone may be typed as a number.
@@ -451,8 +599,9 @@ def _validate_table(
         if blank[pos]:
             continue
         row = _row_number(pos)
-        cells = {k: _id_text(k, _cell(v)) for k, v in zip(known, raw, strict=True)}
+        cells = {k: _as_text(k, _cell(v)) for k, v in zip(known, raw, strict=True)}
         values = {k: v for k, v in cells.items() if v is not None}
+        personal = tuple(cells.get(c) for c in sorted(PERSONAL_COLUMNS))
         raw_rows.append((row, values))
         no_latlon = values.get("lat") is None or values.get("lon") is None
         if (
@@ -469,7 +618,7 @@ def _validate_table(
                 ctx_err = (err.get("ctx") or {}).get("error")
                 column = str(loc[0]) if loc else getattr(ctx_err, "column", "")
                 value = cells.get(column)
-                problems.add(spec.name, row, column, value, _expected(err))
+                problems.add(spec.name, row, column, value, _expected(err), personal)
             continue
         if spec.id_column is not None:
             rid = getattr(record, spec.id_column)
@@ -480,6 +629,7 @@ def _validate_table(
                     spec.id_column,
                     rid,
                     f"a unique {spec.id_column} (also on row {seen[rid]})",
+                    personal,
                 )
                 continue
             seen[rid] = row
@@ -533,18 +683,29 @@ def _check_references(
     volunteer_ids = {str(v["volunteer_id"]) for _, v in raw["volunteers"] if "volunteer_id" in v}
     client_ids = {str(v["client_id"]) for _, v in raw["clients"] if "client_id" in v}
 
-    def ref(table: str, row: int, column: str, value: Any, known: set[str], target: str) -> None:
+    def ref(
+        table: str,
+        row: int,
+        cells: dict[str, Any],
+        column: str,
+        value: Any,
+        known: set[str],
+        target: str,
+    ) -> None:
         if target in broken:
             return
         if value is not None and str(value) not in known:
-            problems.add(table, row, column, value, f"a {target[:-1]}_id that exists in {target}")
+            expected = f"a {target[:-1]}_id that exists in {target}"
+            personal = tuple(cells.get(c) for c in sorted(PERSONAL_COLUMNS))
+            problems.add(table, row, column, value, expected, personal)
 
     for row, cells in raw["needs"]:
-        ref("needs", row, "client_id", cells.get("client_id"), client_ids, "clients")
+        ref("needs", row, cells, "client_id", cells.get("client_id"), client_ids, "clients")
     for row, cells in raw["clients"]:
         for col in ("preferred_volunteers", "excluded_volunteers"):
             for vid in sorted(parse_tags_keep_case(str(cells.get(col) or ""))):
-                ref("clients", row, col, vid, volunteer_ids, "volunteers")
+                ref("clients", row, cells, col, vid, volunteer_ids, "volunteers")
     for row, cells in raw["history"]:
-        ref("history", row, "volunteer_id", cells.get("volunteer_id"), volunteer_ids, "volunteers")
-        ref("history", row, "client_id", cells.get("client_id"), client_ids, "clients")
+        hist_vid = cells.get("volunteer_id")
+        ref("history", row, cells, "volunteer_id", hist_vid, volunteer_ids, "volunteers")
+        ref("history", row, cells, "client_id", cells.get("client_id"), client_ids, "clients")

@@ -36,7 +36,7 @@ from scipy.sparse.csgraph import connected_components
 from matchkracht.problem import Problem
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution, covered_tasks
-from matchkracht.solver.greedy import scarce_first_options
+from matchkracht.solver.greedy import familiar_first_options
 
 __all__ = ["CpSatSolver", "build_model", "components", "new_faces", "travel_units"]
 
@@ -50,9 +50,9 @@ _TIER_SHARE = {"coverage": 0.5, "stability": 0.4, "continuity": 0.4, "fairness":
 #: and presolve is lighter.
 LARGE_COMPONENT = 20_000
 _TIER_SHARE_LARGE = {
-    "coverage": 0.75,
+    "coverage": 0.55,
     "stability": 0.4,
-    "continuity": 0.4,
+    "continuity": 0.7,
     "fairness": 0.3,
     "spread": 0.4,
 }
@@ -97,6 +97,9 @@ class _Model:
     x: list[cp_model.IntVar]
     cover: cp_model.LinearExpr
     tiers: dict[str, cp_model.LinearExpr] = field(default_factory=dict)
+    #: auxiliary booleans that equal "any of these options is chosen" in an
+    #: optimal completion: hinted from the options so hints are complete
+    aux_or: list[tuple[cp_model.IntVar, list[int]]] = field(default_factory=list)
 
 
 def _groups(key: IntArray) -> list[IntArray]:
@@ -111,7 +114,11 @@ def _lsum(items: list[Any]) -> cp_model.LinearExpr:
 
 
 def _add_task_cover(
-    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+    model: cp_model.CpModel,
+    x: list[cp_model.IntVar],
+    problem: Problem,
+    options: IntArray,
+    aux: list[tuple[cp_model.IntVar, list[int]]] | None = None,
 ) -> cp_model.LinearExpr:
     """Hard rule: a task gets all its volunteers at one common start, or none.
 
@@ -138,12 +145,15 @@ def _add_task_cover(
         ys = []
         g_starts = starts[group]
         for s in np.unique(g_starts).tolist():
-            members = [x[i] for i in group[g_starts == s].tolist()]
+            idx = group[g_starts == s].tolist()
+            members = [x[i] for i in idx]
             if len(members) < need:
                 for m in members:
                     model.add(m == 0)
                 continue
             y = model.new_bool_var("")
+            if aux is not None:
+                aux.append((y, idx))
             model.add(_lsum(members) == need * y)
             ys.append(y)
         if ys:
@@ -214,7 +224,11 @@ def _add_weekly_caps(
 
 
 def _add_team_caps(
-    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+    model: cp_model.CpModel,
+    x: list[cp_model.IntVar],
+    problem: Problem,
+    options: IntArray,
+    aux: list[tuple[cp_model.IntVar, list[int]]] | None = None,
 ) -> None:
     """Hard rule: at most ``max_team`` distinct volunteers per need in 4 weeks, history included.
 
@@ -242,6 +256,8 @@ def _add_team_caps(
         u = model.new_bool_var("")
         for i in group.tolist():
             model.add_implication(x[i], u)
+        if aux is not None:
+            aux.append((u, group.tolist()))
         by_need.setdefault(n, []).append(u)
     for n, us in by_need.items():
         if len(us) > p.need_team_cap[n]:
@@ -287,7 +303,11 @@ def new_faces(problem: Problem, options: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _tier_continuity(
-    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+    model: cp_model.CpModel,
+    x: list[cp_model.IntVar],
+    problem: Problem,
+    options: IntArray,
+    aux: list[tuple[cp_model.IntVar, list[int]]] | None = None,
 ) -> cp_model.LinearExpr | None:
     """Objective tier 2: familiar faces, then preferred volunteers.
 
@@ -314,6 +334,8 @@ def _tier_continuity(
             for i in group.tolist():
                 model.add_implication(x[i], used)
             penalty.append(used)
+            if aux is not None:
+                aux.append((used, group.tolist()))
     if not terms and not penalty:
         return None
     return cp_model.LinearExpr.weighted_sum(
@@ -424,18 +446,23 @@ def build_model(
     """The CP-SAT model of one component (options given by index) with its tier objectives."""
     model = cp_model.CpModel()
     x = [model.new_bool_var("") for _ in range(len(options))]
-    cover = _add_task_cover(model, x, problem, options)
+    aux: list[tuple[cp_model.IntVar, list[int]]] = []
+    cover = _add_task_cover(model, x, problem, options, aux)
     _add_no_overlap(model, x, problem, options)
     _add_weekly_caps(model, x, problem, options)
-    _add_team_caps(model, x, problem, options)
+    _add_team_caps(model, x, problem, options, aux)
     _add_locks(model, x, problem, options)
-    m = _Model(model, x, cover)
+    m = _Model(model, x, cover, aux_or=aux)
     m.tiers["coverage"] = cover
     for tier in tiers:
-        if tier != "coverage":
+        if tier == "coverage":
+            continue
+        if tier == "continuity":
+            expr = _tier_continuity(model, x, problem, options, aux)
+        else:
             expr = _TIER_BUILDERS[tier](model, x, problem, options)
-            if expr is not None:
-                m.tiers[tier] = expr
+        if expr is not None:
+            m.tiers[tier] = expr
     return m
 
 
@@ -487,7 +514,7 @@ class CpSatSolver:
         total = sum(len(c) for c in comps)
         remaining_budget = s.time_limit
         remaining_size = total
-        hint = scarce_first_options(problem) if s.hint else np.zeros(0, dtype=np.int64)
+        hint = familiar_first_options(problem) if s.hint else np.zeros(0, dtype=np.int64)
         hint_set = np.zeros(problem.num_options, dtype=bool)
         hint_set[hint] = True
         chosen: list[IntArray] = []
@@ -538,13 +565,28 @@ class CpSatSolver:
         spent = 0.0 if s.deterministic else time.perf_counter() - t_build
         tier_values: dict[str, float] = {}
         status_names = []
+        kept: dict[str, int] = {}
+        greedy_start = values.copy()
         for k, tier in enumerate(s.tiers):
             if tier not in m.tiers:
                 continue  # nothing to optimise in this component (e.g. no previous plan)
+            # Start each tier from the better of the plan so far and the greedy plan,
+            # when the greedy plan keeps the earlier tiers (their tolerances allowing):
+            # with a tolerance on coverage, the familiar-faces greedy is often the
+            # best start for continuity.
+            if (
+                k > 0
+                and all(_evaluate(t, greedy_start, problem, options) >= v for t, v in kept.items())
+                and _evaluate(tier, greedy_start, problem, options)
+                > _evaluate(tier, values, problem, options)
+            ):
+                values = greedy_start.copy()
             if s.hint:
                 m.model.clear_hints()  # type: ignore[no-untyped-call]
                 for var, val in zip(m.x, values.tolist(), strict=True):
                     m.model.add_hint(var, bool(val))
+                for var, members in m.aux_or:
+                    m.model.add_hint(var, bool(values[members].any()))
             m.model.maximize(m.tiers[tier])
             solver = cp_model.CpSolver()
             shares = _TIER_SHARE_LARGE if len(options) >= LARGE_COMPONENT else _TIER_SHARE
@@ -572,6 +614,7 @@ class CpSatSolver:
             # the tier's (integer) value may drop by at most |value| * tol
             keep = math.ceil(value - abs(value) * tol - 1e-9)
             m.model.add(m.tiers[tier] >= int(keep))
+            kept[tier] = int(keep)
         tier_values = {t: _evaluate(t, values, problem, options) for t in s.tiers}
         return {
             "values": np.flatnonzero(values),

@@ -12,7 +12,13 @@ import numpy.typing as npt
 from matchkracht.problem import Problem
 from matchkracht.solver.base import Solution
 
-__all__ = ["GreedySolver", "ScarceFirstSolver", "greedy_options", "scarce_first_options"]
+__all__ = [
+    "GreedySolver",
+    "ScarceFirstSolver",
+    "familiar_first_options",
+    "greedy_options",
+    "scarce_first_options",
+]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -61,6 +67,9 @@ def greedy_options(
     problem: Problem,
     task_order: IntArray | None = None,
     option_key: Callable[[IntArray], IntArray] | None = None,
+    *,
+    task_key: Callable[[IntArray, int], IntArray] | None = None,
+    on_take: Callable[[int], None] | None = None,
 ) -> IntArray:
     """Assign tasks one by one, each to the first options that still fit.
 
@@ -73,6 +82,11 @@ def greedy_options(
     option_key
         Sort key over a task's option indices (lower first); default: start time,
         then volunteer index.
+    task_key
+        Like ``option_key`` but also given the task, and called when the task's
+        turn comes (so it may depend on earlier choices); overrides ``option_key``.
+    on_take
+        Called with each option as it is taken.
 
     Returns
     -------
@@ -95,7 +109,9 @@ def greedy_options(
         opts = order[bounds[t] : bounds[t + 1]]
         if len(opts) == 0:
             continue
-        if option_key is None:
+        if task_key is not None:
+            opts = opts[np.argsort(task_key(opts, t), kind="stable")]
+        elif option_key is None:
             opts = opts[np.lexsort((opt_vol[opts], p.opt_start[opts]))]
         else:
             opts = opts[np.argsort(option_key(opts), kind="stable")]
@@ -105,6 +121,8 @@ def greedy_options(
                 if cal.fits(o):
                     cal.take(o)
                     chosen.append(o)
+                    if on_take is not None:
+                        on_take(o)
                     break
             continue
         starts = p.opt_start[opts]
@@ -113,6 +131,8 @@ def greedy_options(
             if len(group) >= need:
                 for o in group[:need]:
                     cal.take(o)
+                    if on_take is not None:
+                        on_take(o)
                 chosen.extend(group[:need])
                 break
     return np.array(sorted(chosen), dtype=np.int64)
@@ -149,6 +169,63 @@ def scarce_first_options(problem: Problem) -> IntArray:
         return np.asarray(demand[p.opt_vol[opts]] * (8 * 1440) + p.opt_start[opts])
 
     return greedy_options(p, task_order=order, option_key=key)
+
+
+def familiar_first_options(problem: Problem) -> IntArray:
+    """Greedy that keeps familiar faces: week by week, scarce tasks first.
+
+    Tasks go by ISO week, priority and scarcity. Each takes, among the options
+    that still fit, first the volunteer who already has this need's weekly slot
+    (same need and weekday in an earlier week), then one who helped the client
+    before (history or earlier in this plan), then the least-demanded volunteer;
+    ties by the slot's earlier time of day, then start. Used to hint CP-SAT, so
+    that plans over several weeks start from "the same person every Monday".
+    """
+    p = problem
+    num_candidates = np.bincount(p.pair_task, minlength=p.num_tasks)
+    order = np.lexsort(
+        (
+            np.arange(p.num_tasks),
+            p.task_window_lo,
+            p.task_day,
+            num_candidates,
+            p.task_priority,
+            p.task_week,
+        )
+    )
+    demand = np.bincount(p.pair_vol, minlength=p.num_volunteers).astype(np.int64)
+    weekday = (p.horizon.first.weekday() + p.task_day) % 7
+    slot_owner: dict[tuple[int, int], dict[int, int]] = {}
+    seen = np.zeros(0, dtype=np.int64)
+    seen_set: set[int] = set()
+
+    def key(opts: IntArray, t: int) -> IntArray:
+        vols = p.opt_vol[opts]
+        owners = slot_owner.get((int(p.task_need[t]), int(weekday[t])), {})
+        sticky = np.array([v not in owners for v in vols.tolist()], dtype=np.int64)
+        client = int(p.task_client[t])
+        fam = p.pair_helped[p.opt_pair[opts]] | np.array(
+            [client * p.num_volunteers + v in seen_set for v in vols.tolist()], dtype=bool
+        )
+        tod = p.opt_start[opts] % 1440
+        same_time = np.array(
+            [owners.get(v, -1) != s for v, s in zip(vols.tolist(), tod.tolist(), strict=True)],
+            dtype=np.int64,
+        )
+        return np.asarray(
+            np.lexsort((p.opt_start[opts], same_time, demand[vols], ~fam, sticky)).argsort()
+        )
+
+    def take(o: int) -> None:
+        t = int(p.opt_task[o])
+        v = int(p.opt_vol[o])
+        slot_owner.setdefault((int(p.task_need[t]), int(weekday[t])), {})[v] = int(
+            p.opt_start[o] % 1440
+        )
+        seen_set.add(int(p.task_client[t]) * p.num_volunteers + v)
+
+    _ = seen
+    return greedy_options(p, task_order=order, task_key=key, on_take=take)
 
 
 @dataclass(frozen=True)

@@ -567,6 +567,7 @@ class CpSatSolver:
         status_names = []
         kept: dict[str, int] = {}
         greedy_start = values.copy()
+        restricted = False
         for k, tier in enumerate(s.tiers):
             if tier not in m.tiers:
                 continue  # nothing to optimise in this component (e.g. no previous plan)
@@ -581,6 +582,9 @@ class CpSatSolver:
                 > _evaluate(tier, values, problem, options)
             ):
                 values = greedy_start.copy()
+            if k > 0 and not restricted and len(options) >= LARGE_COMPONENT:
+                _restrict_to_relevant_pairs(m, problem, options, values | greedy_start)
+                restricted = True
             if s.hint:
                 m.model.clear_hints()  # type: ignore[no-untyped-call]
                 for var, val in zip(m.x, values.tolist(), strict=True):
@@ -625,6 +629,26 @@ class CpSatSolver:
             "tiers": tier_values,
             "status": "/".join(status_names),
         }
+
+
+def _restrict_to_relevant_pairs(
+    m: _Model, problem: Problem, options: IntArray, chosen: npt.NDArray[np.bool_]
+) -> None:
+    """Large components, tiers after coverage: keep only promising pairs.
+
+    Later tiers on a large component would not even get through presolve in
+    their time. They search among the pairs of the plan so far and of the
+    greedy plan, and pairs of past helpers and preferred volunteers (every
+    start of those pairs stays). The plan so far stays feasible, so this only
+    narrows the search: tiers after coverage are then not proven optimal.
+    """
+    p = problem
+    pairs = p.opt_pair[options]
+    relevant = np.zeros(p.num_pairs, dtype=bool)
+    relevant[pairs[chosen]] = True
+    relevant |= p.pair_helped | p.pair_preferred | p.pair_team_known
+    for i in np.flatnonzero(~relevant[pairs]).tolist():
+        m.model.add(m.x[i] == 0)
 
 
 def _evaluate(

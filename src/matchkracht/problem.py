@@ -96,7 +96,9 @@ class Problem:
     task_continuity: IntArray
     task_funnel: IntArray
     need_team_cap: IntArray
+    task_ll: FloatArray
     # volunteers
+    vol_ll: FloatArray
     vol_max_tasks: IntArray
     vol_max_minutes: IntArray
     # pairs
@@ -537,6 +539,13 @@ def build_problem(
             np.array(t_funnel, dtype=np.int64).reshape(-1, len(FUNNEL_STAGES)), np.int64
         ),
         need_team_cap=_frozen(team_cap, np.int64),
+        task_ll=_frozen(
+            np.array([[clients[c].lat, clients[c].lon] for c in t_client], dtype=np.float64).reshape(
+                -1, 2
+            ),
+            np.float64,
+        ),
+        vol_ll=_frozen(vol_ll, np.float64),
         vol_max_tasks=_frozen([v.max_tasks_per_week for v in vols], np.int64),
         vol_max_minutes=_frozen(
             [math.floor(v.max_hours_per_week * 60 + 1e-9) for v in vols], np.int64

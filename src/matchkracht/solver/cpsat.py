@@ -102,6 +102,43 @@ class _Model:
     aux_or: list[tuple[cp_model.IntVar, list[int]]] = field(default_factory=list)
 
 
+#: Components with more options than this are split into regions (see
+#: :func:`split_region`), each of about ``REGION_OPTIONS`` options.
+MAX_COMPONENT = 300_000
+REGION_OPTIONS = 150_000
+
+
+def split_region(problem: Problem, options: IntArray, seed: int = 0) -> list[IntArray]:
+    """Split one very large component into independent regional parts.
+
+    Tasks are clustered by the client's location (k-means, seeded); each
+    volunteer joins the cluster where they have the most options; options
+    across clusters are dropped. The parts share no task, volunteer or care
+    team, so each plan is feasible for the whole, but options across the
+    borders are given up: the result is a heuristic, and the bound of the
+    whole component stays the trivial one.
+    """
+    from scipy.cluster.vq import kmeans2  # noqa: PLC0415 - only for very large inputs
+
+    p = problem
+    k = max(2, math.ceil(len(options) / REGION_OPTIONS))
+    tasks = np.unique(p.opt_task[options])
+    coords = p.task_ll[tasks]
+    scale = np.array([1.0, math.cos(math.radians(float(coords[:, 0].mean())))])
+    rng = np.random.default_rng(seed)
+    _, labels = kmeans2(coords * scale, k, minit="++", seed=rng)
+    task_label = np.full(p.num_tasks, -1, dtype=np.int64)
+    task_label[tasks] = labels
+    opt_label = task_label[p.opt_task[options]]
+    vols = p.opt_vol[options]
+    counts = np.zeros((p.num_volunteers, k), dtype=np.int64)
+    np.add.at(counts, (vols, opt_label), 1)
+    home = counts.argmax(axis=1)
+    keep = options[home[vols] == opt_label]
+    parts = [keep[task_label[p.opt_task[keep]] == c] for c in range(k)]
+    return sorted((q for q in parts if len(q)), key=len)
+
+
 def _groups(key: IntArray) -> list[IntArray]:
     """Positions grouped by equal ``key``, groups in key order (stable within a group)."""
     order = np.argsort(key, kind="stable")
@@ -510,21 +547,34 @@ class CpSatSolver:
         """Solve lexicographically, component by component, within the time limit."""
         t0 = time.perf_counter()
         s = self.settings
-        comps = components(problem)
-        total = sum(len(c) for c in comps)
+        comps: list[tuple[IntArray, bool]] = []
+        bound = 0.0
+        regions = 0
+        for comp in components(problem):
+            if len(comp) > MAX_COMPONENT:
+                parts = split_region(problem, comp, s.seed)
+                regions += len(parts)
+                # parts drop the options across their borders: only the trivial
+                # bound of the whole component is proven
+                bound += float(problem.task_weight[np.unique(problem.opt_task[comp])].sum())
+                comps.extend((q, False) for q in parts)
+            else:
+                comps.append((comp, True))
+        comps.sort(key=lambda c: (len(c[0]), int(c[0][0])))
+        total = sum(len(c) for c, _ in comps)
         remaining_budget = s.time_limit
         remaining_size = total
         hint = familiar_first_options(problem) if s.hint else np.zeros(0, dtype=np.int64)
         hint_set = np.zeros(problem.num_options, dtype=bool)
         hint_set[hint] = True
         chosen: list[IntArray] = []
-        bound = 0.0
-        all_optimal = True
+        all_optimal = regions == 0
+        all_optimal_parts = True
         found_any = True
         tier_values: dict[str, float] = {t: 0.0 for t in s.tiers}
         statuses: list[str] = []
         deadline = t0 + s.time_limit
-        for comp in comps:
+        for comp, exact in comps:
             if not s.deterministic:
                 remaining_budget = max(deadline - time.perf_counter(), 0.0)
             share = remaining_budget * len(comp) / max(remaining_size, 1)
@@ -532,17 +582,20 @@ class CpSatSolver:
             remaining_budget = max(remaining_budget - res["spent"], 0.0)
             remaining_size -= len(comp)
             chosen.append(comp[res["values"]])
-            bound += res["bound"]
-            all_optimal &= res["optimal"]
+            if exact:
+                bound += res["bound"]
+            all_optimal_parts &= res["optimal"]
             found_any &= res["found"]
             statuses.append(res["status"])
             for t, v in res["tiers"].items():
                 tier_values[t] += v
         options = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
         covered_weight = tier_values.get("coverage", 0.0)
+        all_optimal &= all_optimal_parts
         status = "optimal" if all_optimal else ("feasible" if found_any else "no_solution")
         stats = {
             "components": len(comps),
+            "regions": regions,
             "options": total,
             "tiers": tier_values,
             "component_statuses": statuses,

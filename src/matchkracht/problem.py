@@ -540,9 +540,9 @@ def build_problem(
         ),
         need_team_cap=_frozen(team_cap, np.int64),
         task_ll=_frozen(
-            np.array([[clients[c].lat, clients[c].lon] for c in t_client], dtype=np.float64).reshape(
-                -1, 2
-            ),
+            np.array(
+                [[clients[c].lat, clients[c].lon] for c in t_client], dtype=np.float64
+            ).reshape(-1, 2),
             np.float64,
         ),
         vol_ll=_frozen(vol_ll, np.float64),

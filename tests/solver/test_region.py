@@ -45,3 +45,17 @@ def test_a_split_component_is_solved_feasibly_with_the_trivial_bound(
     trivial = problem.task_weight[np.unique(problem.opt_task)].sum() / problem.total_weight
     assert split.metrics["weighted_coverage"] <= split.metrics["bound"] <= trivial + 1e-9
     assert split.metrics["weighted_coverage"] <= whole.metrics["bound"] + 1e-9
+
+
+def test_complete_teams_drops_teams_cut_by_a_border() -> None:
+    vols = [b.volunteer("v1"), b.volunteer("v2"), b.volunteer("v3")]
+    needs = [b.need("pair", volunteers_needed=2), b.need("solo", window="14:00-14:00")]
+    problem = mk.build_problem(b.registry(vols, needs=needs), b.WEEK)
+    pair_task = problem.task_ids.index(f"pair@{b.day(0)}")
+    team = np.flatnonzero(problem.opt_task == pair_task)[:2]
+    solo = np.flatnonzero(problem.opt_task != pair_task)[:1]
+    part = np.concatenate([team[:1], solo])  # the border cut the team in two
+    kept = cpsat.complete_teams(problem, part, np.ones(len(part), dtype=bool))
+    assert kept.tolist() == [False, True]
+    whole = np.concatenate([team, solo])
+    assert cpsat.complete_teams(problem, whole, np.ones(3, dtype=bool)).all()

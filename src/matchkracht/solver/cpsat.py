@@ -50,7 +50,7 @@ _TIER_SHARE = {"coverage": 0.5, "stability": 0.4, "continuity": 0.4, "fairness":
 #: and presolve is lighter.
 LARGE_COMPONENT = 20_000
 _TIER_SHARE_LARGE = {
-    "coverage": 0.55,
+    "coverage": 0.7,
     "stability": 0.4,
     "continuity": 0.7,
     "fairness": 0.3,
@@ -118,7 +118,7 @@ def split_region(problem: Problem, options: IntArray, seed: int = 0) -> list[Int
     borders are given up: the result is a heuristic, and the bound of the
     whole component stays the trivial one.
     """
-    from scipy.cluster.vq import kmeans2  # noqa: PLC0415 - only for very large inputs
+    from scipy.cluster.vq import kmeans2
 
     p = problem
     k = max(2, math.ceil(len(options) / REGION_OPTIONS))
@@ -137,6 +137,19 @@ def split_region(problem: Problem, options: IntArray, seed: int = 0) -> list[Int
     keep = options[home[vols] == opt_label]
     parts = [keep[task_label[p.opt_task[keep]] == c] for c in range(k)]
     return sorted((q for q in parts if len(q)), key=len)
+
+
+def complete_teams(
+    problem: Problem, options: IntArray, values: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """``values`` without the options of tasks that lack team members among them.
+
+    A part of a split component may hold only some members of a hinted team;
+    dropping such incomplete teams keeps the hint (and the fallback plan) feasible.
+    """
+    tasks = problem.opt_task[options]
+    counts = np.bincount(tasks[values], minlength=problem.num_tasks)
+    return np.asarray(values & (counts[tasks] >= problem.task_needed[tasks]))
 
 
 def _groups(key: IntArray) -> list[IntArray]:
@@ -573,7 +586,8 @@ class CpSatSolver:
         found_any = True
         tier_values: dict[str, float] = {t: 0.0 for t in s.tiers}
         statuses: list[str] = []
-        deadline = t0 + s.time_limit
+        # keep 5 % for what follows the last solve (reading values, metrics)
+        deadline = t0 + 0.95 * s.time_limit
         for comp, exact in comps:
             if not s.deterministic:
                 remaining_budget = max(deadline - time.perf_counter(), 0.0)
@@ -612,6 +626,7 @@ class CpSatSolver:
         m = build_model(problem, options, s.tiers)
         values = hint.copy()
         values |= problem.opt_locked[options]
+        values = complete_teams(problem, options, values)
         bound = float(problem.task_weight[np.unique(problem.opt_task[options])].sum())
         optimal = True
         found = True

@@ -9,6 +9,7 @@ from matchkracht.solver.cpsat import CpSatSolver
 from matchkracht.solver.greedy import (
     GreedySolver,
     ScarceFirstSolver,
+    familiar_first_options,
     greedy_options,
     scarce_first_options,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Solution",
     "Solver",
     "covered_tasks",
+    "familiar_first_options",
     "greedy_options",
     "scarce_first_options",
 ]

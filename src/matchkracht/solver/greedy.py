@@ -1,4 +1,4 @@
-"""First-fit greedy: the simplest honest baseline, also used to hint CP-SAT."""
+"""Greedy heuristics: the first-fit baseline, scarce-first, and familiar-first (CP-SAT's hint)."""
 
 from __future__ import annotations
 
@@ -139,16 +139,31 @@ def greedy_options(
 
 
 @dataclass(frozen=True)
-class GreedySolver:
+class _HeuristicSolver:
+    """A greedy heuristic behind the :class:`~matchkracht.solver.base.Solver` protocol."""
+
+    name: str = "heuristic"
+
+    @staticmethod
+    def _options(problem: Problem) -> IntArray:
+        raise NotImplementedError
+
+    def solve(self, problem: Problem) -> Solution:
+        """Run the heuristic; its plan is feasible but proves no bound."""
+        t0 = time.perf_counter()
+        options = self._options(problem)
+        return Solution(options, "feasible", None, time.perf_counter() - t0, self.name)
+
+
+@dataclass(frozen=True)
+class GreedySolver(_HeuristicSolver):
     """First-fit greedy by priority, then time: the baseline every plan must beat."""
 
     name: str = "greedy"
 
-    def solve(self, problem: Problem) -> Solution:
-        """Run the greedy; its plan is feasible but proves no bound."""
-        t0 = time.perf_counter()
-        options = greedy_options(problem)
-        return Solution(options, "feasible", None, time.perf_counter() - t0, self.name)
+    @staticmethod
+    def _options(problem: Problem) -> IntArray:
+        return greedy_options(problem)
 
 
 def scarce_first_options(problem: Problem) -> IntArray:
@@ -196,7 +211,6 @@ def familiar_first_options(problem: Problem) -> IntArray:
     demand = np.bincount(p.pair_vol, minlength=p.num_volunteers).astype(np.int64)
     weekday = (p.horizon.first.weekday() + p.task_day) % 7
     slot_owner: dict[tuple[int, int], dict[int, int]] = {}
-    seen = np.zeros(0, dtype=np.int64)
     seen_set: set[int] = set()
 
     def key(opts: IntArray, t: int) -> IntArray:
@@ -224,18 +238,15 @@ def familiar_first_options(problem: Problem) -> IntArray:
         )
         seen_set.add(int(p.task_client[t]) * p.num_volunteers + v)
 
-    _ = seen
     return greedy_options(p, task_order=order, task_key=key, on_take=take)
 
 
 @dataclass(frozen=True)
-class ScarceFirstSolver:
+class ScarceFirstSolver(_HeuristicSolver):
     """Scarce-first greedy (see :func:`scarce_first_options`): a stronger baseline."""
 
     name: str = "scarce_first"
 
-    def solve(self, problem: Problem) -> Solution:
-        """Run the scarce-first greedy; feasible, no bound."""
-        t0 = time.perf_counter()
-        options = scarce_first_options(problem)
-        return Solution(options, "feasible", None, time.perf_counter() - t0, self.name)
+    @staticmethod
+    def _options(problem: Problem) -> IntArray:
+        return scarce_first_options(problem)

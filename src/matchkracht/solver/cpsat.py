@@ -36,7 +36,7 @@ from scipy.sparse.csgraph import connected_components
 from matchkracht.problem import Problem
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution, covered_tasks
-from matchkracht.solver.greedy import familiar_first_options
+from matchkracht.solver.greedy import Calendar, familiar_first_options
 
 __all__ = ["CpSatSolver", "build_model", "components", "new_faces", "travel_units"]
 
@@ -111,12 +111,11 @@ REGION_OPTIONS = 150_000
 def split_region(problem: Problem, options: IntArray, seed: int = 0) -> list[IntArray]:
     """Split one very large component into independent regional parts.
 
-    Tasks are clustered by the client's location (k-means, seeded); each
-    volunteer joins the cluster where they have the most options; options
-    across clusters are dropped. The parts share no task, volunteer or care
-    team, so each plan is feasible for the whole, but options across the
-    borders are given up: the result is a heuristic, and the bound of the
-    whole component stays the trivial one.
+    Tasks are clustered by the client's location (k-means, seeded). The parts
+    share no task and no care team but do share volunteers: they are solved one
+    after another, each seeing what the parts before it took of a volunteer's
+    time and weekly caps (see :meth:`CpSatSolver.solve`). This is a heuristic:
+    the bound of the whole component stays the trivial one.
     """
     from scipy.cluster.vq import kmeans2
 
@@ -130,12 +129,7 @@ def split_region(problem: Problem, options: IntArray, seed: int = 0) -> list[Int
     task_label = np.full(p.num_tasks, -1, dtype=np.int64)
     task_label[tasks] = labels
     opt_label = task_label[p.opt_task[options]]
-    vols = p.opt_vol[options]
-    counts = np.zeros((p.num_volunteers, k), dtype=np.int64)
-    np.add.at(counts, (vols, opt_label), 1)
-    home = counts.argmax(axis=1)
-    keep = options[home[vols] == opt_label]
-    parts = [keep[task_label[p.opt_task[keep]] == c] for c in range(k)]
+    parts = [options[opt_label == c] for c in range(k)]
     return sorted((q for q in parts if len(q)), key=len)
 
 
@@ -150,6 +144,25 @@ def complete_teams(
     tasks = problem.opt_task[options]
     counts = np.bincount(tasks[values], minlength=problem.num_tasks)
     return np.asarray(values & (counts[tasks] >= problem.task_needed[tasks]))
+
+
+def _fitting_hint(
+    problem: Problem, options: IntArray, hint: npt.NDArray[np.bool_], calendar: Calendar
+) -> npt.NDArray[np.bool_]:
+    """The hinted options that still fit the calendar, whole teams only."""
+    trial = calendar.copy()
+    out = np.zeros(len(options), dtype=bool)
+    pos = np.flatnonzero(hint)
+    tasks = problem.opt_task[options[pos]]
+    for group in _groups(tasks) if len(pos) else []:
+        members = pos[group]
+        if len(members) < problem.task_needed[tasks[group[0]]]:
+            continue
+        if all(trial.fits(int(options[i])) for i in members.tolist()):
+            for i in members.tolist():
+                trial.take(int(options[i]))
+            out[members] = True
+    return out
 
 
 def _groups(key: IntArray) -> list[IntArray]:
@@ -253,9 +266,17 @@ def _add_no_overlap(
 
 
 def _add_weekly_caps(
-    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+    model: cp_model.CpModel,
+    x: list[cp_model.IntVar],
+    problem: Problem,
+    options: IntArray,
+    used: tuple[IntArray, IntArray] | None = None,
 ) -> None:
-    """Hard rule: per volunteer and ISO week, at most ``max_tasks`` tasks and ``max_minutes`` occupied."""
+    """Hard rule: per volunteer and ISO week, at most ``max_tasks`` tasks and ``max_minutes`` occupied.
+
+    ``used`` holds tasks and minutes per (volunteer, week) already taken by
+    parts solved before (regional parts of a split component).
+    """
     p = problem
     pairs = p.opt_pair[options]
     vols = p.pair_vol[pairs]
@@ -263,14 +284,17 @@ def _add_weekly_caps(
     key = vols * max(p.num_weeks, 1) + weeks
     for group in _groups(key):
         v = int(vols[group[0]])
+        w = int(weeks[group[0]])
+        max_tasks = int(p.vol_max_tasks[v]) - (int(used[0][v, w]) if used else 0)
+        max_minutes = int(p.vol_max_minutes[v]) - (int(used[1][v, w]) if used else 0)
         g_pairs = pairs[group]
         uniq_pairs = np.unique(g_pairs)
         xs = [x[i] for i in group.tolist()]
-        if len(uniq_pairs) > p.vol_max_tasks[v]:
-            model.add(_lsum(xs) <= int(p.vol_max_tasks[v]))
-        if int(p.pair_occupied[uniq_pairs].sum()) > p.vol_max_minutes[v]:
+        if len(uniq_pairs) > max_tasks:
+            model.add(_lsum(xs) <= max_tasks)
+        if int(p.pair_occupied[uniq_pairs].sum()) > max_minutes:
             occ = p.pair_occupied[g_pairs].tolist()
-            model.add(cp_model.LinearExpr.weighted_sum(xs, occ) <= int(p.vol_max_minutes[v]))
+            model.add(cp_model.LinearExpr.weighted_sum(xs, occ) <= max_minutes)
 
 
 def _add_team_caps(
@@ -492,14 +516,18 @@ def build_model(
     problem: Problem,
     options: IntArray,
     tiers: tuple[str, ...] = ("coverage", "continuity", "travel"),
+    used: tuple[IntArray, IntArray] | None = None,
 ) -> _Model:
-    """The CP-SAT model of one component (options given by index) with its tier objectives."""
+    """The CP-SAT model of one component (options given by index) with its tier objectives.
+
+    ``used`` is the weekly use of parts solved before (see :func:`_add_weekly_caps`).
+    """
     model = cp_model.CpModel()
     x = [model.new_bool_var("") for _ in range(len(options))]
     aux: list[tuple[cp_model.IntVar, list[int]]] = []
     cover = _add_task_cover(model, x, problem, options, aux)
     _add_no_overlap(model, x, problem, options)
-    _add_weekly_caps(model, x, problem, options)
+    _add_weekly_caps(model, x, problem, options, used)
     _add_team_caps(model, x, problem, options, aux)
     _add_locks(model, x, problem, options)
     m = _Model(model, x, cover, aux_or=aux)
@@ -588,14 +616,28 @@ class CpSatSolver:
         statuses: list[str] = []
         # keep 5 % for what follows the last solve (reading values, metrics)
         deadline = t0 + 0.95 * s.time_limit
+        calendar = Calendar(problem)
         for comp, exact in comps:
+            used: tuple[IntArray, IntArray] | None = None
+            comp_hint = hint_set[comp]
+            if not exact:
+                # a regional part: leave out what earlier parts made impossible,
+                # and start from the part of the greedy plan that still fits
+                fits = np.array([calendar.fits(o) for o in comp.tolist()], dtype=bool)
+                comp = comp[fits]
+                comp_hint = _fitting_hint(problem, comp, hint_set[comp], calendar)
+                used = (calendar.tasks.copy(), calendar.minutes.copy())
+                if not len(comp):
+                    continue
             if not s.deterministic:
                 remaining_budget = max(deadline - time.perf_counter(), 0.0)
             share = remaining_budget * len(comp) / max(remaining_size, 1)
-            res = self._solve_component(problem, comp, share, hint_set[comp])
+            res = self._solve_component(problem, comp, share, comp_hint, used)
             remaining_budget = max(remaining_budget - res["spent"], 0.0)
             remaining_size -= len(comp)
             chosen.append(comp[res["values"]])
+            for o in comp[res["values"]].tolist():
+                calendar.take(o)
             if exact:
                 bound += res["bound"]
             all_optimal_parts &= res["optimal"]
@@ -619,11 +661,16 @@ class CpSatSolver:
         return Solution(options, status, bound, time.perf_counter() - t0, self.name, stats)
 
     def _solve_component(
-        self, problem: Problem, options: IntArray, budget: float, hint: npt.NDArray[np.bool_]
+        self,
+        problem: Problem,
+        options: IntArray,
+        budget: float,
+        hint: npt.NDArray[np.bool_],
+        used: tuple[IntArray, IntArray] | None = None,
     ) -> dict[str, Any]:
         s = self.settings
         t_build = time.perf_counter()
-        m = build_model(problem, options, s.tiers)
+        m = build_model(problem, options, s.tiers, used)
         values = hint.copy()
         values |= problem.opt_locked[options]
         values = complete_teams(problem, options, values)

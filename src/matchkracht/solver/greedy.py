@@ -13,6 +13,7 @@ from matchkracht.problem import Problem
 from matchkracht.solver.base import Solution
 
 __all__ = [
+    "Calendar",
     "GreedySolver",
     "ScarceFirstSolver",
     "familiar_first_options",
@@ -23,8 +24,11 @@ __all__ = [
 IntArray = npt.NDArray[np.int64]
 
 
-class _Calendar:
-    """Occupied intervals and weekly use per volunteer, to test options quickly."""
+class Calendar:
+    """Occupied intervals, weekly use and care-team members per volunteer.
+
+    Tests quickly whether one more option fits next to the options taken so far.
+    """
 
     def __init__(self, problem: Problem) -> None:
         self.p = problem
@@ -33,7 +37,17 @@ class _Calendar:
         self.minutes = np.zeros_like(self.tasks)
         self.team: dict[int, set[int]] = {}
 
+    def copy(self) -> Calendar:
+        """An independent copy."""
+        new = Calendar(self.p)
+        new.busy = {v: list(b) for v, b in self.busy.items()}
+        new.tasks = self.tasks.copy()
+        new.minutes = self.minutes.copy()
+        new.team = {n: set(t) for n, t in self.team.items()}
+        return new
+
     def fits(self, o: int) -> bool:
+        """Whether option ``o`` breaks no cap, overlap or care-team rule."""
         p = self.p
         pair = p.opt_pair[o]
         v, t = int(p.pair_vol[pair]), int(p.pair_task[pair])
@@ -52,6 +66,7 @@ class _Calendar:
         return all(b <= c or d <= a for c, d in self.busy.get(v, ()))
 
     def take(self, o: int) -> None:
+        """Record option ``o`` as chosen."""
         p = self.p
         pair = p.opt_pair[o]
         v, t = int(p.pair_vol[pair]), int(p.pair_task[pair])
@@ -102,7 +117,7 @@ def greedy_options(
     opt_task = p.opt_task
     order = np.argsort(opt_task, kind="stable")
     bounds = np.searchsorted(opt_task[order], np.arange(p.num_tasks + 1))
-    cal = _Calendar(p)
+    cal = Calendar(p)
     chosen: list[int] = []
     opt_vol = p.opt_vol
     for t in task_order.tolist():

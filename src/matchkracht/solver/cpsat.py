@@ -614,8 +614,8 @@ class CpSatSolver:
         found_any = True
         tier_values: dict[str, float] = {t: 0.0 for t in s.tiers}
         statuses: list[str] = []
-        # keep 5 % for what follows the last solve (reading values, metrics)
-        deadline = t0 + 0.95 * s.time_limit
+        # keep 8 % for what follows the last solve (reading values, metrics)
+        deadline = t0 + 0.92 * s.time_limit
         calendar = Calendar(problem)
         for comp, exact in comps:
             used: tuple[IntArray, IntArray] | None = None
@@ -690,22 +690,26 @@ class CpSatSolver:
             # when the greedy plan keeps the earlier tiers (their tolerances allowing):
             # with a tolerance on coverage, the familiar-faces greedy is often the
             # best start for continuity.
-            if (
-                k > 0
-                and all(_evaluate(t, greedy_start, problem, options) >= v for t, v in kept.items())
-                and _evaluate(tier, greedy_start, problem, options)
-                > _evaluate(tier, values, problem, options)
+            repair = False
+            if k > 0 and _evaluate(tier, greedy_start, problem, options) > _evaluate(
+                tier, values, problem, options
             ):
-                values = greedy_start.copy()
+                if all(_evaluate(t, greedy_start, problem, options) >= v for t, v in kept.items()):
+                    values = greedy_start.copy()
+                elif len(options) >= LARGE_COMPONENT:
+                    # the greedy plan is better for this tier but breaks an earlier
+                    # tier's level: let CP-SAT repair it (the plan so far stays the fallback)
+                    repair = True
+            hint_values = greedy_start if repair else values
             if k > 0 and not restricted and len(options) >= LARGE_COMPONENT:
                 _restrict_to_relevant_pairs(m, problem, options, values | greedy_start)
                 restricted = True
             if s.hint:
                 m.model.clear_hints()  # type: ignore[no-untyped-call]
-                for var, val in zip(m.x, values.tolist(), strict=True):
+                for var, val in zip(m.x, hint_values.tolist(), strict=True):
                     m.model.add_hint(var, bool(val))
                 for var, members in m.aux_or:
-                    m.model.add_hint(var, bool(values[members].any()))
+                    m.model.add_hint(var, bool(hint_values[members].any()))
             m.model.maximize(m.tiers[tier])
             solver = cp_model.CpSolver()
             shares = _TIER_SHARE_LARGE if len(options) >= LARGE_COMPONENT else _TIER_SHARE
@@ -713,6 +717,7 @@ class CpSatSolver:
                 shares.get(tier, 0.5) if k < len(s.tiers) - 1 else 1.0
             )
             self._params(solver, tier_budget, len(options))
+            solver.parameters.repair_hint = repair
             code = solver.solve(m.model)
             spent += solver.deterministic_time if s.deterministic else solver.wall_time
             status_names.append(solver.status_name(code))

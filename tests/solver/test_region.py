@@ -56,3 +56,13 @@ def test_complete_teams_drops_teams_cut_by_a_border() -> None:
     assert kept.tolist() == [False, True]
     whole = np.concatenate([team, solo])
     assert cpsat.complete_teams(problem, whole, np.ones(3, dtype=bool)).all()
+
+
+def test_parts_without_time_left_keep_their_greedy_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    reg = b.generated_registry("village", seed=3)
+    monkeypatch.setattr(cpsat, "MAX_COMPONENT", 50)
+    monkeypatch.setattr(cpsat, "REGION_OPTIONS", 120)
+    plan = mk.match(reg, week=b.WEEK, time_limit=0.001, seed=0, workers=1)
+    assert mk.check(reg, plan).empty
+    assert "NO_TIME_LEFT" in plan.metadata["solver_stats"]["component_statuses"]
+    assert plan.metrics["covered"] > 0

@@ -632,7 +632,11 @@ class CpSatSolver:
             if not s.deterministic:
                 remaining_budget = max(deadline - time.perf_counter(), 0.0)
             share = remaining_budget * len(comp) / max(remaining_size, 1)
-            res = self._solve_component(problem, comp, share, comp_hint, used)
+            if not s.deterministic and share <= 0.0:
+                # out of time: no model is built, the part of the greedy plan is kept
+                res = _greedy_only(problem, comp, comp_hint, s.tiers)
+            else:
+                res = self._solve_component(problem, comp, share, comp_hint, used)
             remaining_budget = max(remaining_budget - res["spent"], 0.0)
             remaining_size -= len(comp)
             chosen.append(comp[res["values"]])
@@ -749,6 +753,22 @@ class CpSatSolver:
             "tiers": tier_values,
             "status": "/".join(status_names),
         }
+
+
+def _greedy_only(
+    problem: Problem, options: IntArray, hint: npt.NDArray[np.bool_], tiers: tuple[str, ...]
+) -> dict[str, Any]:
+    """The result of a component for which no time was left: its greedy plan."""
+    values = complete_teams(problem, options, hint)
+    return {
+        "values": np.flatnonzero(values),
+        "bound": float(problem.task_weight[np.unique(problem.opt_task[options])].sum()),
+        "optimal": False,
+        "found": True,
+        "spent": 0.0,
+        "tiers": {t: _evaluate(t, values, problem, options) for t in tiers},
+        "status": "NO_TIME_LEFT",
+    }
 
 
 def _restrict_to_relevant_pairs(

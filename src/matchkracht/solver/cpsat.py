@@ -694,17 +694,14 @@ class CpSatSolver:
             # when the greedy plan keeps the earlier tiers (their tolerances allowing):
             # with a tolerance on coverage, the familiar-faces greedy is often the
             # best start for continuity.
-            repair = False
-            if k > 0 and _evaluate(tier, greedy_start, problem, options) > _evaluate(
-                tier, values, problem, options
+            if (
+                k > 0
+                and _evaluate(tier, greedy_start, problem, options)
+                > _evaluate(tier, values, problem, options)
+                and all(_evaluate(t, greedy_start, problem, options) >= v for t, v in kept.items())
             ):
-                if all(_evaluate(t, greedy_start, problem, options) >= v for t, v in kept.items()):
-                    values = greedy_start.copy()
-                elif len(options) >= LARGE_COMPONENT:
-                    # the greedy plan is better for this tier but breaks an earlier
-                    # tier's level: let CP-SAT repair it (the plan so far stays the fallback)
-                    repair = True
-            hint_values = greedy_start if repair else values
+                values = greedy_start.copy()
+            hint_values = values
             if k > 0 and not restricted and len(options) >= LARGE_COMPONENT:
                 _restrict_to_relevant_pairs(m, problem, options, values | greedy_start)
                 restricted = True
@@ -721,7 +718,6 @@ class CpSatSolver:
                 shares.get(tier, 0.5) if k < len(s.tiers) - 1 else 1.0
             )
             self._params(solver, tier_budget, len(options))
-            solver.parameters.repair_hint = repair
             code = solver.solve(m.model)
             spent += solver.deterministic_time if s.deterministic else solver.wall_time
             status_names.append(solver.status_name(code))

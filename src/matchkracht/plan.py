@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -220,5 +220,4 @@ def build_plan(
     if "settings" in solution.stats:
         meta.setdefault("settings", solution.stats["settings"])
     meta["solver_stats"] = {k: v for k, v in solution.stats.items() if k != "settings"}
-    _ = timedelta
     return Plan(a, u, compute_metrics(p, solution), meta)

@@ -383,11 +383,6 @@ def build_problem(
         if need.continuity == "strict" and helped.get(c_idx):
             cont_ok[:] = False
             cont_ok[list(helped[c_idx])] = True
-        pref = np.zeros(num_vols, dtype=bool)
-        pref[[vol_index[v] for v in client.preferred_volunteers]] = True
-        helped_mask = np.zeros(num_vols, dtype=bool)
-        if helped.get(c_idx):
-            helped_mask[list(helped[c_idx])] = True
         w_sel = np.flatnonzero(s3[win_vol])
         lo_t = math.ceil(need.window[0] / grid) * grid
         hi_t = (need.window[1] // grid) * grid

@@ -34,7 +34,7 @@ from matchkracht.explain import PlanState, TaskSpec, VolunteerIndex, problem_for
 from matchkracht.fixes import empty_state, index_with, synthetic_volunteer
 from matchkracht.geo import TravelModel
 from matchkracht.horizon import Horizon
-from matchkracht.problem import PRIORITY_WEIGHTS, Problem
+from matchkracht.problem import Problem
 from matchkracht.registry import Registry
 
 __all__ = [
@@ -384,5 +384,4 @@ def _recruit_row(index: VolunteerIndex, specs: list[TaskSpec], group: Any) -> di
         row["skills"] = ""
     row["max_km"] = max(float(row["max_km"]), 15.0)
     row.pop("max_hours_per_week", None)  # default caps
-    _ = PRIORITY_WEIGHTS
     return row

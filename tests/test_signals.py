@@ -71,3 +71,22 @@ def test_advice_gain_is_measured_and_reproducible() -> None:
                      time_limit=2, seed=0)  # fmt: skip
     assert again.metrics["covered"] - plan.metrics["covered"] >= best["gain_exact_tasks"]
     assert again.metrics["covered"] - plan.metrics["covered"] == best["gain_resolve_tasks"]
+
+
+def test_advice_skips_groups_no_newcomer_may_take() -> None:
+    # v1 helped c1 before but is away on Monday; v2 is free but new to c1
+    vols = [
+        b.volunteer("v1", availability="tue 09:00-17:00"),
+        b.volunteer("v2", availability="tue 09:00-17:00"),
+    ]
+    past = [b.history("v1", need_id="n1")]
+
+    def advice(continuity: str) -> int:
+        reg = b.registry(vols, needs=[b.need("n1", continuity=continuity)], history=past)
+        plan = mk.match(reg, week=b.WEEK, time_limit=2, seed=0)
+        assert len(plan.unmatched) == 1
+        adv = mk.recruitment_advice(reg, plan, top=3, time_limit=2, seed=0, resolve=False)
+        return len(adv.table)
+
+    assert advice("prefer") == 1  # a Monday recruit could take it
+    assert advice("strict") == 0  # only past helpers may: no recruit can help

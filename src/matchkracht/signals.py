@@ -248,7 +248,9 @@ def recruitment_advice(
     signals
         Output of :func:`unmet_signals` (computed if omitted).
     top
-        Number of groups (largest unmet weight first) that get a candidate recruit.
+        Number of groups (largest unmet weight first) that get a candidate recruit;
+        groups whose unmet tasks no newcomer may take (strict continuity with past
+        helpers, or a full care team) are skipped.
     time_limit
         Seconds per re-solve.
     resolve
@@ -282,7 +284,25 @@ def recruitment_advice(
     rows: list[dict[str, Any]] = []
     recruits: dict[str, dict[str, Any]] = {}
     resolve_s = 0.0
-    for _, g in sig.head(top).iterrows():
+    first_day = hz.first
+    clients_with_history = {h.client_id for h in registry.history_records if h.date < first_day}
+
+    def open_to_newcomers(t: int) -> bool:
+        """A new volunteer could take task ``t``: no strict continuity with past
+        helpers, and a place left in its care team (if capped)."""
+        if p.task_continuity[t] == 2 and p.client_ids[p.task_client[t]] in clients_with_history:
+            return False
+        n = int(p.task_need[t])
+        cap = int(p.need_team_cap[n])
+        return not (cap >= 0 and len(state.team.get(n, ())) >= cap)
+
+    # groups whose unmet tasks no newcomer may take cannot gain from a recruit
+    candidates = [
+        g
+        for _, g in sig.iterrows()
+        if any(open_to_newcomers(t_index[t]) for t in str(g["task_ids"]).split(";"))
+    ]
+    for g in candidates[:top]:
         tasks = [t_index[t] for t in str(g["task_ids"]).split(";")]
         specs = [index.spec_of_task(t) for t in tasks]
         row = _recruit_row(index, specs, g)

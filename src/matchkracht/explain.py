@@ -61,25 +61,8 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
     if len(uncovered) == 0:
         return {}
     needs = registry.need_records
-    # the plan's use of each volunteer: per week task counts and minutes, busy intervals
-    weeks = max(p.num_weeks, 1)
-    used_tasks = np.zeros((p.num_volunteers, weeks), dtype=np.int64)
-    used_min = np.zeros_like(used_tasks)
-    chosen_pairs = p.opt_pair[options]
-    np.add.at(used_tasks, (p.pair_vol[chosen_pairs], p.task_week[p.pair_task[chosen_pairs]]), 1)
-    np.add.at(
-        used_min,
-        (p.pair_vol[chosen_pairs], p.task_week[p.pair_task[chosen_pairs]]),
-        p.pair_occupied[chosen_pairs],
-    )
-    busy: dict[int, list[tuple[int, int]]] = {}
-    for o in options.tolist():
-        busy.setdefault(int(p.opt_vol[o]), []).append((int(p.opt_depart[o]), int(p.opt_return[o])))
-    joined: dict[int, set[int]] = {}
-    for pair in chosen_pairs.tolist():
-        n_idx = int(p.task_need[p.pair_task[pair]])
-        if p.need_team_cap[n_idx] >= 0 and not p.pair_team_known[pair]:
-            joined.setdefault(n_idx, set()).add(int(p.pair_vol[pair]))
+    # the plan's use of each volunteer: weekly use, busy intervals, care-team joins
+    state = PlanState.from_options(p, options)
     pair_order = np.argsort(p.pair_task, kind="stable")
     pair_bounds = np.searchsorted(p.pair_task[pair_order], np.arange(p.num_tasks + 1))
     opt_order = np.argsort(p.opt_pair, kind="stable")
@@ -108,7 +91,7 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
         for pair in pair_order[pair_bounds[t] : pair_bounds[t + 1]].tolist():
             v = int(p.pair_vol[pair])
             w = int(p.task_week[t])
-            faces = joined.get(n_idx, set())
+            faces = state.team.get(n_idx, set())
             if (
                 team_cap >= 0
                 and not p.pair_team_known[pair]
@@ -118,16 +101,14 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
                 n_team += 1
                 continue
             if (
-                used_tasks[v, w] + 1 > p.vol_max_tasks[v]
-                or used_min[v, w] + p.pair_occupied[pair] > p.vol_max_minutes[v]
+                state.tasks_used[v, w] + 1 > p.vol_max_tasks[v]
+                or state.minutes_used[v, w] + p.pair_occupied[pair] > p.vol_max_minutes[v]
             ):
                 n_cap += 1
                 continue
             opts = opt_order[opt_bounds[pair] : opt_bounds[pair + 1]]
-            intervals = busy.get(v, [])
             if all(
-                any(not (p.opt_return[o] <= a or b <= p.opt_depart[o]) for a, b in intervals)
-                for o in opts.tolist()
+                state.blocking(v, int(p.opt_depart[o]), int(p.opt_return[o])) for o in opts.tolist()
             ):
                 n_conf += 1
             else:

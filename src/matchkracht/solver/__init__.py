@@ -1,10 +1,12 @@
 """Engines behind one protocol: :class:`~matchkracht.solver.base.Solver`.
 
 ``CpSatSolver`` is the main engine; ``GreedySolver`` the first-fit baseline.
-Benchmarks add more baselines following the same protocol.
+Benchmarks add more baselines following the same protocol. ``day_bound``
+proves an upper bound on weighted coverage that is stronger than the trivial one.
 """
 
 from matchkracht.solver.base import Solution, Solver, covered_tasks
+from matchkracht.solver.bounds import DayBound, day_bound
 from matchkracht.solver.cpsat import CpSatSolver
 from matchkracht.solver.greedy import (
     GreedySolver,
@@ -16,11 +18,13 @@ from matchkracht.solver.greedy import (
 
 __all__ = [
     "CpSatSolver",
+    "DayBound",
     "GreedySolver",
     "ScarceFirstSolver",
     "Solution",
     "Solver",
     "covered_tasks",
+    "day_bound",
     "familiar_first_options",
     "greedy_options",
     "scarce_first_options",

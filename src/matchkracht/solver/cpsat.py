@@ -38,7 +38,16 @@ from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution, covered_tasks
 from matchkracht.solver.greedy import Calendar, familiar_first_options
 
-__all__ = ["CpSatSolver", "build_model", "components", "new_faces", "travel_units"]
+__all__ = [
+    "CpSatSolver",
+    "Prior",
+    "build_model",
+    "components",
+    "face_keys",
+    "new_faces",
+    "split_weeks",
+    "travel_units",
+]
 
 logger = logging.getLogger("matchkracht")
 
@@ -102,6 +111,42 @@ class _Model:
     aux_or: list[tuple[cp_model.IntVar, list[int]]] = field(default_factory=list)
 
 
+@dataclass
+class Prior:
+    """What parts solved before (of a split component) already hold.
+
+    Attributes
+    ----------
+    tasks, minutes : numpy.ndarray
+        Tasks and occupied minutes per (volunteer, week) already taken.
+    team : dict
+        Per need, the volunteers who already joined its care team (beyond the
+        known members of ``Problem.pair_team_known``).
+    faces, slots : numpy.ndarray
+        Familiar-face keys (see :func:`new_faces`) of the (client, volunteer)
+        pairs and (need, weekday, volunteer) slots already served: serving them
+        again brings no new face.
+    """
+
+    tasks: IntArray
+    minutes: IntArray
+    team: dict[int, set[int]]
+    faces: IntArray
+    slots: IntArray
+
+    @classmethod
+    def from_calendar(cls, problem: Problem, calendar: Calendar, chosen: IntArray) -> Prior:
+        """The prior of the options ``chosen`` so far, recorded in ``calendar``."""
+        face, slot = face_keys(problem, chosen)
+        return cls(
+            calendar.tasks.copy(),
+            calendar.minutes.copy(),
+            {n: set(t) for n, t in calendar.team.items()},
+            np.unique(face),
+            np.unique(slot[slot >= 0]),
+        )
+
+
 #: Components with more options than this are split into regions (see
 #: :func:`split_region`), each of about ``REGION_OPTIONS`` options.
 MAX_COMPONENT = 300_000
@@ -131,6 +176,29 @@ def split_region(problem: Problem, options: IntArray, seed: int = 0) -> list[Int
     opt_label = task_label[p.opt_task[options]]
     parts = [options[opt_label == c] for c in range(k)]
     return sorted((q for q in parts if len(q)), key=len)
+
+
+#: Multi-week components with at least this many options are solved one ISO
+#: week at a time (see :func:`split_weeks`).
+WEEK_SPLIT = 40_000
+
+
+def _splits_by_week(problem: Problem, options: IntArray) -> bool:
+    weeks = problem.task_week[problem.opt_task[options]]
+    return len(options) >= WEEK_SPLIT and bool(weeks.min() != weeks.max())
+
+
+def split_weeks(problem: Problem, options: IntArray) -> list[IntArray]:
+    """Split a component of a multi-week horizon into its ISO weeks, in order.
+
+    Weekly caps never link two weeks, so the weeks are almost independent: only
+    care teams (``max_team``), familiar faces and the rare interval crossing a
+    week's end link them. Week *k* is solved after weeks 1..k-1 and sees what
+    they hold (:class:`Prior`): their team members, the faces and weekly slots
+    they served (serving those again is no new face), and their calendar.
+    """
+    weeks = problem.task_week[problem.opt_task[options]]
+    return [options[weeks == w] for w in np.unique(weeks).tolist()]
 
 
 def complete_teams(
@@ -270,13 +338,14 @@ def _add_weekly_caps(
     x: list[cp_model.IntVar],
     problem: Problem,
     options: IntArray,
-    used: tuple[IntArray, IntArray] | None = None,
+    prior: Prior | None = None,
 ) -> None:
     """Hard rule: per volunteer and ISO week, at most ``max_tasks`` tasks and ``max_minutes`` occupied.
 
-    ``used`` holds tasks and minutes per (volunteer, week) already taken by
-    parts solved before (regional parts of a split component).
+    ``prior`` holds tasks and minutes per (volunteer, week) already taken by
+    parts solved before (parts of a split component).
     """
+    used = (prior.tasks, prior.minutes) if prior is not None else None
     p = problem
     pairs = p.opt_pair[options]
     vols = p.pair_vol[pairs]
@@ -303,17 +372,27 @@ def _add_team_caps(
     problem: Problem,
     options: IntArray,
     aux: list[tuple[cp_model.IntVar, list[int]]] | None = None,
+    prior: Prior | None = None,
 ) -> None:
     """Hard rule: at most ``max_team`` distinct volunteers per need in 4 weeks, history included.
 
     Volunteers who served the need in the three weeks before the horizon are
     already in the team; the others may join only while places are left
-    (``Problem.need_team_cap``), counted over the whole horizon.
+    (``Problem.need_team_cap``), counted over the whole horizon. Volunteers who
+    joined in parts solved before (``prior``) take a place and stay members.
     """
     p = problem
     pairs = p.opt_pair[options]
     needs = p.task_need[p.pair_task[pairs]]
     capped = (p.need_team_cap[needs] >= 0) & ~p.pair_team_known[pairs]
+    joined = prior.team if prior is not None else {}
+    if joined:
+        vols = p.pair_vol[pairs]
+        member = np.array(
+            [int(v) in joined.get(int(n), ()) for n, v in zip(needs, vols, strict=True)],
+            dtype=bool,
+        )
+        capped &= ~member
     if not capped.any():
         return
     pos = np.flatnonzero(capped)
@@ -321,9 +400,12 @@ def _add_team_caps(
     order = np.argsort(key, kind="stable")
     cuts = np.flatnonzero(np.diff(key[order])) + 1
     by_need: dict[int, list[cp_model.IntVar]] = {}
+    places = {
+        n: int(p.need_team_cap[n]) - len(joined.get(n, ())) for n in np.unique(needs[pos]).tolist()
+    }
     for group in np.split(pos[order], cuts):
         n = int(needs[group[0]])
-        if p.need_team_cap[n] == 0:
+        if places[n] <= 0:
             for i in group.tolist():
                 model.add(x[i] == 0)
             continue
@@ -334,8 +416,8 @@ def _add_team_caps(
             aux.append((u, group.tolist()))
         by_need.setdefault(n, []).append(u)
     for n, us in by_need.items():
-        if len(us) > p.need_team_cap[n]:
-            model.add(_lsum(us) <= int(p.need_team_cap[n]))
+        if len(us) > places[n]:
+            model.add(_lsum(us) <= places[n])
 
 
 def _add_locks(
@@ -354,25 +436,42 @@ def _tier_stability(
     return _lsum([x[i] for i in keep.tolist()]) if len(keep) else None
 
 
-def new_faces(problem: Problem, options: IntArray) -> tuple[IntArray, IntArray]:
-    """Keys of the familiar-face accounting of ``options``.
-
-    Returns two arrays of keys per option (``-1`` where not counted): the
-    (client, volunteer) pair when the volunteer did not help the client before
-    (a *new face*; needs with ``continuity = none`` do not count), and, on
-    horizons of several weeks, the (need, weekday, volunteer) slot.
-    """
+def face_keys(problem: Problem, options: IntArray) -> tuple[IntArray, IntArray]:
+    """Per option, its (client, volunteer) key and, on horizons of several weeks,
+    its (need, weekday, volunteer) slot key (``-1`` where not counted)."""
     p = problem
     pairs = p.opt_pair[options]
     tasks = p.pair_task[pairs]
     vols = p.pair_vol[pairs]
-    counted = (p.task_continuity[tasks] > 0) & ~p.pair_helped[pairs]
-    face = np.where(counted, p.task_client[tasks] * p.num_volunteers + vols, -1)
+    face = p.task_client[tasks] * p.num_volunteers + vols
     slot = np.full(len(options), -1, dtype=np.int64)
     if p.num_weeks > 1:
         weekday = (p.horizon.first.weekday() + p.task_day[tasks]) % 7
         recurring = p.task_continuity[tasks] > 0
         slot = np.where(recurring, (p.task_need[tasks] * 7 + weekday) * p.num_volunteers + vols, -1)
+    return np.asarray(face, dtype=np.int64), np.asarray(slot, dtype=np.int64)
+
+
+def new_faces(
+    problem: Problem, options: IntArray, prior: Prior | None = None
+) -> tuple[IntArray, IntArray]:
+    """Keys of the familiar-face accounting of ``options``.
+
+    Returns two arrays of keys per option (``-1`` where not counted): the
+    (client, volunteer) pair when the volunteer did not help the client before
+    (a *new face*; needs with ``continuity = none`` do not count), and, on
+    horizons of several weeks, the (need, weekday, volunteer) slot. Faces and
+    slots already served in parts solved before (``prior``) are not counted.
+    """
+    p = problem
+    pairs = p.opt_pair[options]
+    tasks = p.pair_task[pairs]
+    face, slot = face_keys(p, options)
+    counted = (p.task_continuity[tasks] > 0) & ~p.pair_helped[pairs]
+    if prior is not None:
+        counted &= ~np.isin(face, prior.faces)
+        slot = np.where(np.isin(slot, prior.slots), -1, slot)
+    face = np.where(counted, face, -1)
     return np.asarray(face, dtype=np.int64), np.asarray(slot, dtype=np.int64)
 
 
@@ -382,6 +481,7 @@ def _tier_continuity(
     problem: Problem,
     options: IntArray,
     aux: list[tuple[cp_model.IntVar, list[int]]] | None = None,
+    prior: Prior | None = None,
 ) -> cp_model.LinearExpr | None:
     """Objective tier 2: familiar faces, then preferred volunteers.
 
@@ -392,7 +492,7 @@ def _tier_continuity(
     break ties (weight 1 against ``H`` per face or slot).
     """
     p = problem
-    face, slot = new_faces(p, options)
+    face, slot = new_faces(p, options, prior)
     pref = p.pair_preferred[p.opt_pair[options]]
     heavy = int(p.task_needed.sum()) + 1  # more than all preferred points of any plan
     terms: list[cp_model.IntVar] = [x[i] for i in np.flatnonzero(pref).tolist()]
@@ -422,7 +522,11 @@ SHARE_SCALE = 1000
 
 
 def _tier_fairness(
-    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+    model: cp_model.CpModel,
+    x: list[cp_model.IntVar],
+    problem: Problem,
+    options: IntArray,
+    prior: Prior | None = None,
 ) -> cp_model.LinearExpr | None:
     """Objective tier 3: fair load — the highest share of a cap first, then the spread.
 
@@ -430,17 +534,24 @@ def _tier_fairness(
     :func:`_max_share`) weighs more than the whole spread term (see
     :func:`_spread`), so the tier is lexicographic inside.
     """
-    top = _max_share(model, x, problem, options)
-    spread, spread_max = _spread(model, x, problem, options)
+    top = _max_share(model, x, problem, options, prior)
+    spread, spread_max = _spread(model, x, problem, options, prior)
     if spread is None:
         return -top  # type: ignore[return-value,operator]
     return -(spread_max + 1) * top - spread  # type: ignore[return-value,operator]
 
 
 def _max_share(
-    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+    model: cp_model.CpModel,
+    x: list[cp_model.IntVar],
+    problem: Problem,
+    options: IntArray,
+    prior: Prior | None = None,
 ) -> cp_model.IntVar:
-    """The highest share of a weekly cap in use (per mille), as a new variable."""
+    """The highest share of a weekly cap in use (per mille), as a new variable.
+
+    Weekly use of parts solved before (``prior``) counts.
+    """
     p = problem
     pairs = p.opt_pair[options]
     vols = p.pair_vol[pairs]
@@ -449,14 +560,17 @@ def _max_share(
     top = model.new_int_var(0, SHARE_SCALE, "")
     for group in _groups(key):
         v = int(vols[group[0]])
+        w = int(weeks[group[0]])
+        had_tasks = int(prior.tasks[v, w]) if prior is not None else 0
+        had_minutes = int(prior.minutes[v, w]) if prior is not None else 0
         xs = [x[i] for i in group.tolist()]
         if p.vol_max_tasks[v] > 0:
-            model.add(int(p.vol_max_tasks[v]) * top >= SHARE_SCALE * _lsum(xs))
+            model.add(int(p.vol_max_tasks[v]) * top >= SHARE_SCALE * (_lsum(xs) + had_tasks))
         if p.vol_max_minutes[v] > 0:
             occ = p.pair_occupied[pairs[group]].tolist()
             model.add(
                 int(p.vol_max_minutes[v]) * top
-                >= SHARE_SCALE * cp_model.LinearExpr.weighted_sum(xs, occ)
+                >= SHARE_SCALE * (cp_model.LinearExpr.weighted_sum(xs, occ) + had_minutes)
             )
     return top
 
@@ -465,8 +579,20 @@ def _max_share(
 _SPREAD_SCALE = 2520
 
 
+def _recent_tasks(problem: Problem, prior: Prior | None) -> IntArray:
+    """Per volunteer: tasks in the three weeks before the horizon plus those of earlier parts."""
+    recent = problem.vol_recent_tasks
+    if prior is not None:
+        recent = recent + prior.tasks.sum(axis=1)
+    return np.asarray(recent, dtype=np.int64)
+
+
 def _spread(
-    model: cp_model.CpModel, x: list[cp_model.IntVar], problem: Problem, options: IntArray
+    model: cp_model.CpModel,
+    x: list[cp_model.IntVar],
+    problem: Problem,
+    options: IntArray,
+    prior: Prior | None = None,
 ) -> tuple[cp_model.LinearExpr | None, int]:
     """The load spread to minimise, and an upper bound of it; recent history counts.
 
@@ -476,6 +602,7 @@ def _spread(
     (tangent cuts).
     """
     p = problem
+    recent_tasks = _recent_tasks(p, prior)
     vols = p.opt_vol[options]
     terms: list[cp_model.LinearExpr] = []
     most = 0
@@ -484,7 +611,7 @@ def _spread(
         cap = int(p.vol_max_tasks[v])
         if cap <= 0:
             continue
-        recent = int(p.vol_recent_tasks[v])
+        recent = int(recent_tasks[v])
         top = recent + min(len(group), cap * max(p.num_weeks, 1))
         n = _lsum([x[i] for i in group.tolist()]) + recent
         sq = model.new_int_var(0, top * top, "")
@@ -516,19 +643,19 @@ def build_model(
     problem: Problem,
     options: IntArray,
     tiers: tuple[str, ...] = ("coverage", "continuity", "travel"),
-    used: tuple[IntArray, IntArray] | None = None,
+    prior: Prior | None = None,
 ) -> _Model:
     """The CP-SAT model of one component (options given by index) with its tier objectives.
 
-    ``used`` is the weekly use of parts solved before (see :func:`_add_weekly_caps`).
+    ``prior`` is what parts solved before took (see :class:`Prior`).
     """
     model = cp_model.CpModel()
     x = [model.new_bool_var("") for _ in range(len(options))]
     aux: list[tuple[cp_model.IntVar, list[int]]] = []
     cover = _add_task_cover(model, x, problem, options, aux)
     _add_no_overlap(model, x, problem, options)
-    _add_weekly_caps(model, x, problem, options, used)
-    _add_team_caps(model, x, problem, options, aux)
+    _add_weekly_caps(model, x, problem, options, prior)
+    _add_team_caps(model, x, problem, options, aux, prior)
     _add_locks(model, x, problem, options)
     m = _Model(model, x, cover, aux_or=aux)
     m.tiers["coverage"] = cover
@@ -536,7 +663,9 @@ def build_model(
         if tier == "coverage":
             continue
         if tier == "continuity":
-            expr = _tier_continuity(model, x, problem, options, aux)
+            expr = _tier_continuity(model, x, problem, options, aux, prior)
+        elif tier == "fairness":
+            expr = _tier_fairness(model, x, problem, options, prior)
         else:
             expr = _TIER_BUILDERS[tier](model, x, problem, options)
         if expr is not None:
@@ -588,21 +717,28 @@ class CpSatSolver:
         """Solve lexicographically, component by component, within the time limit."""
         t0 = time.perf_counter()
         s = self.settings
-        comps: list[tuple[IntArray, bool]] = []
+        # (options, exact, order key): parts of a split component keep their order
+        comps: list[tuple[IntArray, bool, tuple[int, int, int]]] = []
         bound = 0.0
         regions = 0
+        week_parts = 0
         for comp in components(problem):
+            key = (len(comp), int(comp[0]))
             if len(comp) > MAX_COMPONENT:
                 parts = split_region(problem, comp, s.seed)
                 regions += len(parts)
-                # parts drop the options across their borders: only the trivial
-                # bound of the whole component is proven
-                bound += float(problem.task_weight[np.unique(problem.opt_task[comp])].sum())
-                comps.extend((q, False) for q in parts)
+            elif _splits_by_week(problem, comp):
+                parts = split_weeks(problem, comp)
+                week_parts += len(parts)
             else:
-                comps.append((comp, True))
-        comps.sort(key=lambda c: (len(c[0]), int(c[0][0])))
-        total = sum(len(c) for c, _ in comps)
+                comps.append((comp, True, (*key, 0)))
+                continue
+            # parts are solved one after another: only the trivial bound of the
+            # whole component is proven
+            bound += float(problem.task_weight[np.unique(problem.opt_task[comp])].sum())
+            comps.extend((q, False, (*key, i)) for i, q in enumerate(parts))
+        comps.sort(key=lambda c: c[2])
+        total = sum(len(c) for c, _, _ in comps)
         remaining_budget = s.time_limit
         remaining_size = total
         hint = familiar_first_options(problem) if s.hint else np.zeros(0, dtype=np.int64)
@@ -617,16 +753,17 @@ class CpSatSolver:
         # keep 8 % for what follows the last solve (reading values, metrics)
         deadline = t0 + 0.92 * s.time_limit
         calendar = Calendar(problem)
-        for comp, exact in comps:
-            used: tuple[IntArray, IntArray] | None = None
+        for comp, exact, _ in comps:
+            prior: Prior | None = None
             comp_hint = hint_set[comp]
             if not exact:
-                # a regional part: leave out what earlier parts made impossible,
-                # and start from the part of the greedy plan that still fits
+                # a part of a split component: leave out what earlier parts made
+                # impossible, and start from the part of the greedy plan that still fits
                 fits = np.array([calendar.fits(o) for o in comp.tolist()], dtype=bool)
                 comp = comp[fits]
                 comp_hint = _fitting_hint(problem, comp, hint_set[comp], calendar)
-                used = (calendar.tasks.copy(), calendar.minutes.copy())
+                done = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+                prior = Prior.from_calendar(problem, calendar, done)
                 if not len(comp):
                     continue
             if not s.deterministic:
@@ -634,9 +771,9 @@ class CpSatSolver:
             share = remaining_budget * len(comp) / max(remaining_size, 1)
             if not s.deterministic and share <= 0.0:
                 # out of time: no model is built, the part of the greedy plan is kept
-                res = _greedy_only(problem, comp, comp_hint, s.tiers)
+                res = _greedy_only(problem, comp, comp_hint, s.tiers, prior)
             else:
-                res = self._solve_component(problem, comp, share, comp_hint, used)
+                res = self._solve_component(problem, comp, share, comp_hint, prior)
             remaining_budget = max(remaining_budget - res["spent"], 0.0)
             remaining_size -= len(comp)
             chosen.append(comp[res["values"]])
@@ -656,6 +793,7 @@ class CpSatSolver:
         stats = {
             "components": len(comps),
             "regions": regions,
+            "week_parts": week_parts,
             "options": total,
             "tiers": tier_values,
             "component_statuses": statuses,
@@ -670,11 +808,11 @@ class CpSatSolver:
         options: IntArray,
         budget: float,
         hint: npt.NDArray[np.bool_],
-        used: tuple[IntArray, IntArray] | None = None,
+        prior: Prior | None = None,
     ) -> dict[str, Any]:
         s = self.settings
         t_build = time.perf_counter()
-        m = build_model(problem, options, s.tiers, used)
+        m = build_model(problem, options, s.tiers, prior)
         values = hint.copy()
         values |= problem.opt_locked[options]
         values = complete_teams(problem, options, values)
@@ -696,14 +834,17 @@ class CpSatSolver:
             # best start for continuity.
             if (
                 k > 0
-                and _evaluate(tier, greedy_start, problem, options)
-                > _evaluate(tier, values, problem, options)
-                and all(_evaluate(t, greedy_start, problem, options) >= v for t, v in kept.items())
+                and _evaluate(tier, greedy_start, problem, options, prior)
+                > _evaluate(tier, values, problem, options, prior)
+                and all(
+                    _evaluate(t, greedy_start, problem, options, prior) >= v
+                    for t, v in kept.items()
+                )
             ):
                 values = greedy_start.copy()
             hint_values = values
             if k > 0 and not restricted and len(options) >= LARGE_COMPONENT:
-                _restrict_to_relevant_pairs(m, problem, options, values | greedy_start)
+                _restrict_to_relevant_pairs(m, problem, options, values | greedy_start, prior)
                 restricted = True
             if s.hint:
                 m.model.clear_hints()  # type: ignore[no-untyped-call]
@@ -732,14 +873,14 @@ class CpSatSolver:
                 # keep the previous tier's (or the greedy) solution
                 optimal = False
                 found &= k > 0 or bool(s.hint)
-                value = _evaluate(tier, values, problem, options)
+                value = _evaluate(tier, values, problem, options, prior)
             tier_values[tier] = value
             tol = s.tolerance.get(tier, 0.0)  # type: ignore[call-overload]
             # the tier's (integer) value may drop by at most |value| * tol
             keep = math.ceil(value - abs(value) * tol - 1e-9)
             m.model.add(m.tiers[tier] >= int(keep))
             kept[tier] = int(keep)
-        tier_values = {t: _evaluate(t, values, problem, options) for t in s.tiers}
+        tier_values = {t: _evaluate(t, values, problem, options, prior) for t in s.tiers}
         return {
             "values": np.flatnonzero(values),
             "bound": bound,
@@ -752,7 +893,11 @@ class CpSatSolver:
 
 
 def _greedy_only(
-    problem: Problem, options: IntArray, hint: npt.NDArray[np.bool_], tiers: tuple[str, ...]
+    problem: Problem,
+    options: IntArray,
+    hint: npt.NDArray[np.bool_],
+    tiers: tuple[str, ...],
+    prior: Prior | None = None,
 ) -> dict[str, Any]:
     """The result of a component for which no time was left: its greedy plan."""
     values = complete_teams(problem, options, hint)
@@ -762,13 +907,17 @@ def _greedy_only(
         "optimal": False,
         "found": True,
         "spent": 0.0,
-        "tiers": {t: _evaluate(t, values, problem, options) for t in tiers},
+        "tiers": {t: _evaluate(t, values, problem, options, prior) for t in tiers},
         "status": "NO_TIME_LEFT",
     }
 
 
 def _restrict_to_relevant_pairs(
-    m: _Model, problem: Problem, options: IntArray, chosen: npt.NDArray[np.bool_]
+    m: _Model,
+    problem: Problem,
+    options: IntArray,
+    chosen: npt.NDArray[np.bool_],
+    prior: Prior | None = None,
 ) -> None:
     """Large components, tiers after coverage: keep only promising pairs.
 
@@ -783,12 +932,20 @@ def _restrict_to_relevant_pairs(
     relevant = np.zeros(p.num_pairs, dtype=bool)
     relevant[pairs[chosen]] = True
     relevant |= p.pair_helped | p.pair_preferred | p.pair_team_known
-    for i in np.flatnonzero(~relevant[pairs]).tolist():
+    keep = relevant[pairs]
+    if prior is not None:
+        # pairs of (client, volunteer) who met in parts solved before
+        keep |= np.isin(face_keys(p, options)[0], prior.faces)
+    for i in np.flatnonzero(~keep).tolist():
         m.model.add(m.x[i] == 0)
 
 
 def _evaluate(
-    tier: str, values: npt.NDArray[np.bool_], problem: Problem, options: IntArray
+    tier: str,
+    values: npt.NDArray[np.bool_],
+    problem: Problem,
+    options: IntArray,
+    prior: Prior | None = None,
 ) -> float:
     """Value of ``tier`` for the options of one component selected by ``values``."""
     p = problem
@@ -799,20 +956,36 @@ def _evaluate(
         return float(p.opt_previous[chosen].sum())
     if tier == "continuity":
         heavy = int(p.task_needed.sum()) + 1
-        face, slot = new_faces(p, chosen)
+        face, slot = new_faces(p, chosen, prior)
         used = len(np.unique(face[face >= 0])) + len(np.unique(slot[slot >= 0]))
         return float(p.pair_preferred[p.opt_pair[chosen]].sum() - heavy * used)
     if tier == "fairness":
-        from matchkracht.metrics import volunteer_load
-
-        present = np.isin(np.arange(p.num_volunteers), p.opt_vol[options])
-        top = np.ceil(SHARE_SCALE * volunteer_load(p, chosen)[present] - 1e-9).max(initial=0)
+        weeks = max(p.num_weeks, 1)
+        tasks = np.zeros((p.num_volunteers, weeks), dtype=np.int64)
+        minutes = np.zeros_like(tasks)
+        if prior is not None:
+            tasks += prior.tasks
+            minutes += prior.minutes
+        pairs = p.opt_pair[chosen]
+        at = (p.pair_vol[pairs], p.task_week[p.pair_task[pairs]])
+        np.add.at(tasks, at, 1)
+        np.add.at(minutes, at, p.pair_occupied[pairs])
+        present = np.zeros_like(tasks, dtype=bool)
+        all_pairs = p.opt_pair[options]
+        present[p.pair_vol[all_pairs], p.task_week[p.pair_task[all_pairs]]] = True
+        share = np.zeros(tasks.shape)
+        for taken, caps_vw in ((tasks, p.vol_max_tasks), (minutes, p.vol_max_minutes)):
+            cap = np.broadcast_to(caps_vw[:, None], tasks.shape)
+            ok = cap > 0
+            share[ok] = np.maximum(share[ok], taken[ok] / cap[ok])
+        top = np.ceil(SHARE_SCALE * share[present] - 1e-9).max(initial=0)
         caps = p.vol_max_tasks
         weights = _SPREAD_SCALE // np.maximum(caps, 1)
-        n = np.bincount(p.opt_vol[chosen], minlength=p.num_volunteers) + p.vol_recent_tasks
+        recent = _recent_tasks(p, prior)
+        n = np.bincount(p.opt_vol[chosen], minlength=p.num_volunteers) + recent
         slots = np.bincount(p.opt_vol[options], minlength=p.num_volunteers)
-        most_n = p.vol_recent_tasks + np.minimum(slots, caps * max(p.num_weeks, 1))
-        use = present & (caps > 0)
+        most_n = recent + np.minimum(slots, caps * max(p.num_weeks, 1))
+        use = present.any(axis=1) & (caps > 0)
         spread = float((weights * n * n)[use].sum())
         spread_max = float((weights * most_n * most_n)[use].sum())
         return -(spread_max + 1) * float(top) - spread

@@ -1,0 +1,253 @@
+"""Multi-week benchmark: continuity of care, fair load and stable re-planning.
+
+Measures what the continuity issue asks, on one generated instance (default:
+the municipality, seed 0) planned over several ISO weeks with its history:
+
+* ``coverage only``: the plan with the coverage tier alone (the reference for
+  the *cost* of the later tiers);
+* ``default``: coverage, continuity, travel;
+* ``continuity, 1 % tolerance``: continuity may give up 1 % of covered weight;
+* ``fairness``: coverage, continuity, fairness, travel, with 0.5 % tolerance
+  on coverage (the fairness target's budget);
+* a re-plan of the ``default`` plan after one volunteer cancels a midweek day.
+
+Every plan is checked with :func:`matchkracht.check` (``max_team`` included).
+
+Usage::
+
+    python -m benchmarks.weeks                      # municipality, 4 weeks, 60 s per solve
+    python -m benchmarks.weeks --size village --time-limit 5 --out /tmp/weeks
+
+Writes ``raw.csv`` and ``results.md`` to ``--out`` (default
+``benchmarks/results/weeks/``) and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from benchmarks.run import WEEK, Instance, _registry, machine_info
+
+__all__ = ["RUNS", "main", "measure_replan", "run_weeks"]
+
+#: The runs: label → (tiers, tolerance).
+RUNS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
+    "coverage only": (("coverage",), {}),
+    "default": (("coverage", "continuity", "travel"), {}),
+    "continuity, 1 % tolerance": (("coverage", "continuity", "travel"), {"coverage": 0.01}),
+    "fairness, 0.5 % tolerance": (
+        ("coverage", "continuity", "fairness", "travel"),
+        {"coverage": 0.005},
+    ),
+    "fairness before continuity, 0.5 % tolerance": (
+        ("coverage", "fairness", "continuity", "travel"),
+        {"coverage": 0.005},
+    ),
+}
+
+
+def _plan_row(label: str, registry: Any, plan: Any, seconds: float) -> dict[str, Any]:
+    import matchkracht as mk
+
+    m = plan.metrics
+    violations = mk.check(registry, plan)
+    return {
+        "run": label,
+        "tasks": m["tasks"],
+        "weighted_coverage": m["weighted_coverage"],
+        "continuity_recurring": m["continuity_recurring"],
+        "continuity": m["continuity"],
+        "max_load": m["max_load"],
+        "gini_load": m["gini_load"],
+        "travel_km": m["travel_km"],
+        "status": m["status"],
+        "seconds": seconds,
+        "violations": len(violations),
+        "team_violations": int((violations["rule"] == "max_team").sum()),
+    }
+
+
+def measure_replan(registry: Any, plan: Any, time_limit: float, seed: int) -> dict[str, Any]:
+    """Cancel the busiest volunteer's Wednesday of the first week and re-plan.
+
+    Returns the figures of the re-plan: seconds, the diff's rows per kind
+    (``kept``, ``moved``, ``reassigned``, ``dropped``, ``added``: newly covered),
+    and how many assignments of tasks the change did not touch were moved,
+    reassigned or dropped (0 expected: they are locked).
+    """
+    import matchkracht as mk
+
+    a = plan.assignments
+    first = pd.Timestamp(a["start"].min()).normalize()
+    wednesday = first + pd.Timedelta(days=(2 - first.weekday()) % 7)
+    day = a[a["start"].dt.normalize() == wednesday]
+    vol = day["volunteer_id"].value_counts().index[0]
+    hit = set(day.loc[day["volunteer_id"] == vol, "task_id"])
+    t0 = time.perf_counter()
+    res = mk.replan(
+        registry,
+        plan,
+        [mk.VolunteerCancels(vol, date=wednesday.date())],
+        time_limit=time_limit,
+        seed=seed,
+    )
+    seconds = time.perf_counter() - t0
+    diff = res.diff
+    changed = diff[diff["change"].isin(["moved", "reassigned", "dropped"])]
+    return {
+        "run": "re-plan: one volunteer cancels a Wednesday",
+        "tasks": int(plan.metrics["tasks"]),
+        "weighted_coverage": res.plan.metrics["weighted_coverage"],
+        "continuity_recurring": res.plan.metrics["continuity_recurring"],
+        "seconds": seconds,
+        "violations": len(mk.check(res.registry, res.plan)),
+        "affected_tasks": len(hit),
+        **{kind: int(n) for kind, n in res.counts.items()},
+        "changed_unaffected": int((~changed["task_id"].isin(hit)).sum()),
+    }
+
+
+def run_weeks(
+    size: str = "municipality",
+    seed: int = 0,
+    weeks: int = 4,
+    time_limit: float = 60.0,
+    cpsat_seed: int = 0,
+    runs: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Run the multi-week measurements; one row per run (and one for the re-plan)."""
+    import matchkracht as mk
+
+    registry = _registry(Instance(size, None, seed))
+    rows = []
+    plans: dict[str, Any] = {}
+    for label in runs or list(RUNS):
+        tiers, tolerance = RUNS[label]
+        t0 = time.perf_counter()
+        plan = mk.match(
+            registry,
+            WEEK,
+            weeks=weeks,
+            time_limit=time_limit,
+            seed=cpsat_seed,
+            tiers=tiers,
+            tolerance=tolerance,
+        )
+        plans[label] = plan
+        rows.append(_plan_row(label, registry, plan, time.perf_counter() - t0))
+        print(f"{label}: {rows[-1]}", flush=True)
+    if "default" in plans:
+        rows.append(measure_replan(registry, plans["default"], time_limit, cpsat_seed))
+        print(rows[-1], flush=True)
+    out = pd.DataFrame(rows)
+    if "coverage only" in plans:
+        ref = plans["coverage only"].metrics["weighted_coverage"]
+        out["coverage_cost_pct"] = 100 * (ref - out["weighted_coverage"]) / ref
+    out.insert(0, "instance", f"{size}/base seed {seed}, {weeks} weeks from {WEEK}")
+    return out
+
+
+def _fmt(x: Any, spec: str) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return format(x, spec)
+
+
+def render(raw: pd.DataFrame, settings: dict[str, Any]) -> str:
+    """The markdown report of :func:`run_weeks`."""
+    cols = [
+        ("run", "s"),
+        ("weighted_coverage", ".1%"),
+        ("coverage_cost_pct", ".2f"),
+        ("continuity_recurring", ".1%"),
+        ("max_load", ".2f"),
+        ("gini_load", ".3f"),
+        ("travel_km", ".0f"),
+        ("seconds", ".1f"),
+        ("violations", "d"),
+        ("team_violations", "d"),
+    ]
+    head = [
+        "run",
+        "weighted coverage",
+        "coverage cost %",
+        "continuity (recurring)",
+        "max load",
+        "gini load",
+        "travel km",
+        "s",
+        "violations",
+        "max_team violations",
+    ]
+    lines = [
+        "# matchkracht benchmark: several weeks",
+        "",
+        f"Instance: {raw['instance'].iloc[0]}. Measured {datetime.now():%Y-%m-%d %H:%M}.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for rec in raw.to_dict("records"):
+        cells = []
+        for c, spec in cols:
+            v = rec.get(c)
+            if spec == "d" and v is not None and not (isinstance(v, float) and math.isnan(v)):
+                v = int(v)
+            cells.append(_fmt(v, spec) if c != "run" else str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    rp = raw[raw["run"].str.startswith("re-plan")]
+    if len(rp):
+        r = rp.iloc[0]
+        kinds = ", ".join(
+            f"{int(r[k])} {k}" for k in ("kept", "moved", "reassigned", "dropped", "added")
+        )
+        lines += [
+            "",
+            f"Re-plan: {int(r['affected_tasks'])} tasks affected by the cancellation; diff: "
+            f"{kinds} (added = newly covered); moved, reassigned or dropped on tasks the "
+            f"change did not touch: {int(r['changed_unaffected'])}; {r['seconds']:.1f} s.",
+        ]
+    lines += ["", "Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()), ""]
+    lines += ["Machine: " + ", ".join(f"{k} {v}" for k, v in machine_info().items()), ""]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line; returns 0 when every plan passed the checker."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.weeks", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--size", default="municipality")
+    parser.add_argument("--seed", type=int, default=0, help="generator seed")
+    parser.add_argument("--weeks", type=int, default=4)
+    parser.add_argument("--time-limit", type=float, default=60.0, help="CP-SAT seconds per solve")
+    parser.add_argument("--cpsat-seed", type=int, default=0)
+    parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=None)
+    parser.add_argument("--out", default=None, help="default benchmarks/results/weeks/")
+    args = parser.parse_args(argv)
+    out = Path(args.out) if args.out else Path(__file__).resolve().parent / "results" / "weeks"
+    raw = run_weeks(args.size, args.seed, args.weeks, args.time_limit, args.cpsat_seed, args.runs)
+    settings = {
+        "size": args.size,
+        "weeks": args.weeks,
+        "time_limit": args.time_limit,
+        "cpsat_seed": args.cpsat_seed,
+    }
+    text = render(raw, settings)
+    out.mkdir(parents=True, exist_ok=True)
+    raw.to_csv(out / "raw.csv", index=False)
+    (out / "results.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0 if int(raw["violations"].sum()) == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

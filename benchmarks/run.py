@@ -69,11 +69,11 @@ DEFAULT_TIME_LIMITS: dict[str, float] = {"village": 10.0, "municipality": 30.0, 
 #: Seconds per day for the day-relaxation bound (:func:`matchkracht.solver.bounds.day_bound`),
 #: computed after the CP-SAT solve and timed apart; 0 = not computed (villages are
 #: solved to optimality anyway).
-DAY_BOUND_LIMITS: dict[str, float] = {"village": 0.0, "municipality": 60.0, "region": 60.0}
+DAY_BOUND_LIMITS: dict[str, float] = {"village": 0.0, "municipality": 60.0, "region": 120.0}
 SIZE_ORDER: tuple[str, ...] = ("village", "municipality", "region")
 VILLAGE_VARIANTS: tuple[str | None, ...] = (None, "scarce_drivers", "holiday", "strict")
 #: Time limits of the coverage-against-time curve.
-CURVE_LIMITS: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0)
+CURVE_LIMITS: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 MIB = 1024.0 * 1024.0
 
 #: Suites: (size, variant, default seeds) and the CP-SAT time limit that overrides
@@ -726,7 +726,18 @@ def plot_curve(curve: pd.DataFrame, raw: pd.DataFrame, path: Path) -> None:
     ax.plot(curve["time_limit"], curve["weighted_coverage"] * 100, "o-", label="CP-SAT plan")
     ax.plot(curve["time_limit"], curve["bound"] * 100, "s--", label="CP-SAT proven bound")
     inst, seed = curve["instance"].iloc[0], curve["seed"].iloc[0]
-    base = raw[(raw["instance"] == inst) & (raw["seed"] == seed) & (raw["method"] != "cpsat")]
+    same = raw[(raw["instance"] == inst) & (raw["seed"] == seed)]
+    if "day_bound" in same.columns:
+        day = pd.to_numeric(same["day_bound"], errors="coerce").dropna()
+        if len(day):
+            ax.axhline(float(day.iloc[0]) * 100, ls="--", lw=1, color="black")
+            ax.annotate(
+                "day-relaxation bound",
+                (curve["time_limit"].min(), float(day.iloc[0]) * 100),
+                fontsize=8,
+                va="bottom",
+            )
+    base = same[same["method"] != "cpsat"]
     for r in base.to_dict("records"):
         ax.axhline(r["weighted_coverage"] * 100, ls=":", lw=1, color="grey")
         ax.annotate(
@@ -799,9 +810,12 @@ def write_outputs(
 
 
 def _curve_instance(instances: Sequence[Instance]) -> Instance:
-    """The largest instance of the suite (base variant first, lowest seed)."""
+    """The instance of the coverage-against-time curve: the municipality when the
+    suite has one (its target is about time), else the largest instance (base
+    variant first, lowest seed)."""
+    muni = [i for i in instances if i.size == "municipality"]
     return min(
-        instances,
+        muni or instances,
         key=lambda i: (-SIZE_ORDER.index(i.size), i.variant is not None, i.seed),
     )
 

@@ -249,3 +249,98 @@ def test_isolated_measurement_reports_child_memory() -> None:
     assert row["error"] == ""
     assert row["violations"] == 0
     assert row["peak_mib"] > 10
+
+
+def test_the_gap_is_taken_to_the_better_of_the_cpsat_and_day_bounds() -> None:
+    rows = [
+        {"instance": "municipality/base", "seed": 0, "method": "cpsat", "weighted_coverage": 0.95,
+         "bound": 0.985, "day_bound": 0.968, "status": "feasible", "violations": 0, "error": ""},
+        {"instance": "municipality/base", "seed": 0, "method": "first_fit",
+         "weighted_coverage": 0.90, "bound": None, "status": "feasible", "violations": 0,
+         "error": ""},
+    ]  # fmt: skip
+    raw = bench_run.add_gaps(pd.DataFrame(rows))
+    assert raw["cpsat_bound"].tolist() == pytest.approx([0.968, 0.968])
+    assert raw["gap_pp"].tolist() == pytest.approx([1.8, 6.8])
+    # without a day bound, CP-SAT's own bound counts
+    raw = bench_run.add_gaps(pd.DataFrame(rows).drop(columns="day_bound"))
+    assert raw["cpsat_bound"].tolist() == pytest.approx([0.985, 0.985])
+
+
+def test_a_cpsat_measurement_with_a_day_bound_records_it() -> None:
+    inst = bench_run.Instance("village", None, 3)
+    job = bench_run.Job(inst, "cpsat", 2.0, day_bound_limit=5.0)
+    row = bench_run.measure(job)
+    assert row["error"] == "", row.get("traceback")
+    assert row["weighted_coverage"] <= row["day_bound"] + 1e-9
+    assert row["day_bound"] <= 1.0
+    assert row["day_bound_seconds"] > 0
+
+
+def test_weeks_runner_measures_tiers_and_a_replan(tmp_path: Path) -> None:
+    from benchmarks import weeks
+
+    raw = weeks.run_weeks(
+        "village", seed=3, weeks=2, time_limit=2.0, runs=["coverage only", "default"]
+    )
+    assert raw["run"].tolist()[:2] == ["coverage only", "default"]
+    assert (raw["violations"] == 0).all()
+    assert raw["coverage_cost_pct"].iloc[0] == 0
+    replan = raw[raw["run"].str.startswith("re-plan")].iloc[0]
+    assert replan["changed_unaffected"] == 0
+    assert replan["kept"] + replan["reassigned"] + replan["moved"] + replan["dropped"] >= 1
+    # a plan with nobody at a cap can cover no more than that bound
+    capped = raw[raw["run"].str.startswith("bound: nobody at a cap")].iloc[0]
+    assert 0 < capped["weighted_coverage"] <= 1
+    text = weeks.render(raw, {"weeks": 2})
+    assert "continuity (recurring)" in text and "Re-plan:" in text
+
+
+def test_at_cap_counts_volunteer_weeks_at_a_cap() -> None:
+    from benchmarks import weeks
+
+    vols = [
+        {"volunteer_id": "v1", "lat": LAT, "lon": LON, "availability": "mon,tue 09:00-17:00",
+         "max_tasks_per_week": 1},
+        {"volunteer_id": "v2", "lat": LAT, "lon": LON, "availability": "mon,tue 09:00-17:00",
+         "max_tasks_per_week": 5},
+    ]  # fmt: skip
+    clients = [{"client_id": "c1", "lat": LAT, "lon": LON}]
+    needs = [
+        {"need_id": "n1", "client_id": "c1", "schedule": "FREQ=WEEKLY;BYDAY=MO,TU",
+         "window": "10:00-10:00", "duration_min": 60},
+    ]  # fmt: skip
+    reg = mk.Registry.from_frames(
+        pd.DataFrame(vols, dtype=object),
+        pd.DataFrame(clients, dtype=object),
+        pd.DataFrame(needs, dtype=object),
+    )
+    plan = mk.match(reg, week=WEEK, time_limit=2, seed=0)
+    assert plan.metrics["covered"] == 2
+    used = plan.assignments["volunteer_id"].value_counts().to_dict()
+    assert weeks.at_cap(reg, plan) == int(used.get("v1", 0) >= 1)
+
+
+def test_below_cap_bound_counts_what_a_plan_without_full_caps_can_cover() -> None:
+    from benchmarks import weeks
+
+    # five weekday lunches, four volunteers with two lunches a week each: all five can be
+    # covered, but only four when nobody may reach a cap (one lunch each)
+    vols = [
+        {"volunteer_id": f"v{i}", "lat": LAT, "lon": LON,
+         "availability": "mon,tue,wed,thu,fri 11:00-14:00", "max_tasks_per_week": 2}
+        for i in range(4)
+    ]  # fmt: skip
+    clients = [{"client_id": "c1", "lat": LAT, "lon": LON}]
+    needs = [
+        {"need_id": "n1", "client_id": "c1", "schedule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+         "window": "12:00-12:00", "duration_min": 60},
+    ]  # fmt: skip
+    reg = mk.Registry.from_frames(
+        pd.DataFrame(vols, dtype=object),
+        pd.DataFrame(clients, dtype=object),
+        pd.DataFrame(needs, dtype=object),
+    )
+    problem = mk.build_problem(reg, WEEK)
+    assert mk.match(reg, week=WEEK, time_limit=2, seed=0).metrics["weighted_coverage"] == 1.0
+    assert weeks.below_cap_bound(problem, time_limit=2) == pytest.approx(0.8)

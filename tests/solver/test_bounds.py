@@ -52,3 +52,25 @@ def test_the_day_bound_is_never_below_the_optimal_plan(seed: int) -> None:
     assert covered <= db.bound <= db.trivial == _trivial(problem)
     assert (db.days_best <= db.days_bound).all()
     assert (db.days_bound <= db.days_trivial).all()
+
+
+def test_days_split_by_location_still_bound_the_optimal_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from matchkracht.solver import bounds
+
+    reg = b.generated_registry("village", seed=4)
+    problem = mk.build_problem(reg, b.WEEK)
+    whole = day_bound(problem, time_limit=10, threads=2)
+    monkeypatch.setattr(bounds, "PART_OPTIONS", 40)
+    day = np.flatnonzero(problem.task_day[problem.opt_task] == 0)
+    parts = bounds.day_parts(problem, day)
+    assert len(parts) > 1
+    assert sorted(np.concatenate(parts).tolist()) == day.tolist()
+    # every option of a task stays in the task's part
+    owner = {int(t): i for i, q in enumerate(parts) for t in problem.opt_task[q]}
+    assert all(owner[int(problem.opt_task[o])] == i for i, q in enumerate(parts) for o in q)
+    split = day_bound(problem, time_limit=10, threads=2)
+    solution = mk.CpSatSolver(time_limit=20, seed=0, tiers=("coverage",)).solve(problem)
+    covered = int(problem.task_weight[mk.solver.covered_tasks(problem, solution.options)].sum())
+    assert covered <= whole.bound <= split.bound <= split.trivial

@@ -22,10 +22,10 @@ import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from matchkracht.problem import Problem
-from matchkracht.solver.cpsat import build_model, complete_teams
+from matchkracht.solver.cpsat import build_model, complete_teams, components, split_region
 from matchkracht.solver.greedy import greedy_options
 
-__all__ = ["DayBound", "day_bound"]
+__all__ = ["PART_OPTIONS", "DayBound", "day_bound", "day_parts"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -62,7 +62,30 @@ class DayBound:
     seconds: float
 
 
-def _solve_day(
+#: Independent parts of a day with more options than this are split by location.
+PART_OPTIONS = 25_000
+
+
+def day_parts(problem: Problem, options: IntArray, seed: int = 0) -> list[IntArray]:
+    """The parts of one day's options that are bounded apart.
+
+    First the day's independent components; a component of more than
+    :data:`PART_OPTIONS` options is split by the clients' locations
+    (:func:`~matchkracht.solver.cpsat.split_region`), keeping every option of a
+    task in the task's part. Bounding such parts apart relaxes further: a
+    volunteer who could serve several parts is counted in each with the whole
+    of their time and caps. The sum of the parts' bounds is still a bound.
+    """
+    parts: list[IntArray] = []
+    for comp in components(problem, options):
+        if len(comp) > PART_OPTIONS:
+            parts.extend(split_region(problem, comp, seed, part_options=PART_OPTIONS))
+        else:
+            parts.append(comp)
+    return parts
+
+
+def _solve_part(
     problem: Problem, options: IntArray, time_limit: float, seed: int
 ) -> tuple[int, int, bool, float]:
     p = problem
@@ -97,12 +120,13 @@ def day_bound(
     problem
         The problem.
     time_limit
-        CP-SAT seconds per day (one search worker per day). A day stopped by the
-        limit contributes CP-SAT's proven bound, still a valid bound.
+        CP-SAT seconds per day (one search worker), shared by the day's parts
+        (:func:`day_parts`) in proportion to their options. A part stopped by
+        the limit contributes CP-SAT's proven bound, still a valid bound.
     seed
         CP-SAT random seed.
     threads
-        Days solved at once; 0 means one per core.
+        Parts solved at once; 0 means one per core.
 
     Returns
     -------
@@ -113,13 +137,27 @@ def day_bound(
     days = np.unique(day_of_option).astype(np.int64)
     groups = [np.flatnonzero(day_of_option == d) for d in days.tolist()]
     threads = threads or os.cpu_count() or 1
-    # the largest days first, so the threads finish together
-    order = sorted(range(len(groups)), key=lambda i: -len(groups[i]))
+    # (day position, part, seconds); the largest parts first, so the threads finish together
+    jobs = [
+        (i, part, time_limit * len(part) / len(g))
+        for i, g in enumerate(groups)
+        for part in day_parts(p, g, seed)
+    ]
+    jobs.sort(key=lambda j: -len(j[1]))
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = {i: pool.submit(_solve_day, p, groups[i], time_limit, seed) for i in order}
-        results = [futures[i].result() for i in range(len(groups))]
-    bound = np.array([r[0] for r in results], dtype=np.int64)
-    best = np.array([r[1] for r in results], dtype=np.int64)
+        futures = [pool.submit(_solve_part, p, part, limit, seed) for _, part, limit in jobs]
+        done = [f.result() for f in futures]
+    bound = np.zeros(len(groups), dtype=np.int64)
+    best = np.zeros(len(groups), dtype=np.int64)
+    optimal = True
+    seconds = 0.0
+    for (i, _, _), (part_bound, part_best, part_optimal, part_seconds) in zip(
+        jobs, done, strict=True
+    ):
+        bound[i] += part_bound
+        best[i] += part_best
+        optimal &= part_optimal
+        seconds += part_seconds
     trivial = np.array(
         [int(p.task_weight[np.unique(p.opt_task[g])].sum()) for g in groups], dtype=np.int64
     )
@@ -130,6 +168,6 @@ def day_bound(
         days_bound=bound,
         days_best=best,
         days_trivial=trivial,
-        optimal=all(r[2] for r in results),
-        seconds=float(sum(r[3] for r in results)),
+        optimal=optimal,
+        seconds=seconds,
     )

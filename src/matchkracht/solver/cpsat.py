@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,10 +68,17 @@ _TIER_SHARE_LARGE = {
 }
 
 
-def components(problem: Problem) -> list[IntArray]:
+def components(problem: Problem, options: IntArray | None = None) -> list[IntArray]:
     """Split options into groups that share no task, no volunteer and no care team.
 
     Tasks of one need with a ``max_team`` cap stay together: the cap links them.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    options
+        Option indices to split (default: all); only links among them count.
 
     Returns
     -------
@@ -78,20 +86,24 @@ def components(problem: Problem) -> list[IntArray]:
         Option indices of each component, smallest component first.
     """
     p = problem
-    if p.num_options == 0:
+    if options is None:
+        options = np.arange(p.num_options, dtype=np.int64)
+    if not len(options):
         return []
     n = p.num_tasks + p.num_volunteers + len(p.need_ids)
-    capped = np.flatnonzero(p.need_team_cap[p.task_need] >= 0)
-    rows = np.concatenate([p.pair_task, capped])
+    tasks = np.unique(p.opt_task[options])
+    capped = tasks[p.need_team_cap[p.task_need[tasks]] >= 0]
+    pairs = np.unique(p.opt_pair[options])
+    rows = np.concatenate([p.pair_task[pairs], capped])
     cols = np.concatenate(
-        [p.num_tasks + p.pair_vol, p.num_tasks + p.num_volunteers + p.task_need[capped]]
+        [p.num_tasks + p.pair_vol[pairs], p.num_tasks + p.num_volunteers + p.task_need[capped]]
     )
     graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
-    opt_label = labels[p.opt_task]
+    opt_label = labels[p.opt_task[options]]
     order = np.argsort(opt_label, kind="stable")
     splits = np.flatnonzero(np.diff(opt_label[order])) + 1
-    groups = np.split(order, splits)
+    groups = [options[g] for g in np.split(order, splits)]
     return sorted(groups, key=lambda g: (len(g), int(g[0])))
 
 
@@ -153,24 +165,35 @@ MAX_COMPONENT = 300_000
 REGION_OPTIONS = 150_000
 
 
-def split_region(problem: Problem, options: IntArray, seed: int = 0) -> list[IntArray]:
+def split_region(
+    problem: Problem, options: IntArray, seed: int = 0, part_options: int = REGION_OPTIONS
+) -> list[IntArray]:
     """Split one very large component into independent regional parts.
 
-    Tasks are clustered by the client's location (k-means, seeded). The parts
-    share no task and no care team but do share volunteers: they are solved one
-    after another, each seeing what the parts before it took of a volunteer's
-    time and weekly caps (see :meth:`CpSatSolver.solve`). This is a heuristic:
-    the bound of the whole component stays the trivial one.
+    Tasks are clustered by the client's location (k-means, seeded) into parts
+    of about ``part_options`` options; every option of a task stays in its
+    task's part. The parts share no task and no care team but do share
+    volunteers: they are solved one after another, each seeing what the parts
+    before it took of a volunteer's time and weekly caps (see
+    :meth:`CpSatSolver.solve`). This is a heuristic: the bound of the whole
+    component stays the trivial one.
     """
     from scipy.cluster.vq import kmeans2
 
     p = problem
-    k = max(2, math.ceil(len(options) / REGION_OPTIONS))
     tasks = np.unique(p.opt_task[options])
     coords = p.task_ll[tasks]
+    places = len(np.unique(coords, axis=0))
+    # no more clusters than distinct places (k-means++ needs that many)
+    k = min(max(2, math.ceil(len(options) / part_options)), places)
+    if k < 2:
+        return [options]
     scale = np.array([1.0, math.cos(math.radians(float(coords[:, 0].mean())))])
     rng = np.random.default_rng(seed)
-    _, labels = kmeans2(coords * scale, k, minit="++", seed=rng)
+    with warnings.catch_warnings():
+        # an empty cluster is harmless here: it becomes no part
+        warnings.filterwarnings("ignore", message="One of the clusters is empty")
+        _, labels = kmeans2(coords * scale, k, minit="++", seed=rng)
     task_label = np.full(p.num_tasks, -1, dtype=np.int64)
     task_label[tasks] = labels
     opt_label = task_label[p.opt_task[options]]

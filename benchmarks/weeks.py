@@ -218,6 +218,8 @@ def run_weeks(
     if "coverage only" in plans:
         ref = plans["coverage only"].metrics["weighted_coverage"]
         out["coverage_cost_pct"] = 100 * (ref - out["weighted_coverage"]) / ref
+        # a bound is no plan: it has no cost
+        out.loc[out["run"].str.startswith("bound:"), "coverage_cost_pct"] = math.nan
     out.insert(0, "instance", f"{size}/base seed {seed}, {weeks} weeks from {WEEK}")
     return out
 

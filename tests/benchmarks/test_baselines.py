@@ -43,6 +43,14 @@ def _registry(vols: list[dict], clients: list[dict], needs: list[dict]) -> mk.Re
     )
 
 
+def _one_need(vols: list[dict], schedule: str, window: str) -> mk.Registry:
+    """``vols`` and one client at the base point with one one-hour need."""
+    client = {"client_id": "c1", "lat": LAT, "lon": LON}
+    need = {"need_id": "n1", "client_id": "c1", "schedule": schedule, "window": window,
+            "duration_min": 60}  # fmt: skip
+    return _registry(vols, [client], [need])
+
+
 def _village(seed: int, variant: str | None) -> mk.Registry:
     frames = generate("village", seed=seed, variant=variant, week=WEEK)
     plain = {k: v.astype(object).where(v.notna(), None) for k, v in frames.items()}
@@ -305,16 +313,7 @@ def test_at_cap_counts_volunteer_weeks_at_a_cap() -> None:
         {"volunteer_id": "v2", "lat": LAT, "lon": LON, "availability": "mon,tue 09:00-17:00",
          "max_tasks_per_week": 5},
     ]  # fmt: skip
-    clients = [{"client_id": "c1", "lat": LAT, "lon": LON}]
-    needs = [
-        {"need_id": "n1", "client_id": "c1", "schedule": "FREQ=WEEKLY;BYDAY=MO,TU",
-         "window": "10:00-10:00", "duration_min": 60},
-    ]  # fmt: skip
-    reg = mk.Registry.from_frames(
-        pd.DataFrame(vols, dtype=object),
-        pd.DataFrame(clients, dtype=object),
-        pd.DataFrame(needs, dtype=object),
-    )
+    reg = _one_need(vols, "FREQ=WEEKLY;BYDAY=MO,TU", "10:00-10:00")
     plan = mk.match(reg, week=WEEK, time_limit=2, seed=0)
     assert plan.metrics["covered"] == 2
     used = plan.assignments["volunteer_id"].value_counts().to_dict()
@@ -331,16 +330,7 @@ def test_below_cap_bound_counts_what_a_plan_without_full_caps_can_cover() -> Non
          "availability": "mon,tue,wed,thu,fri 11:00-14:00", "max_tasks_per_week": 2}
         for i in range(4)
     ]  # fmt: skip
-    clients = [{"client_id": "c1", "lat": LAT, "lon": LON}]
-    needs = [
-        {"need_id": "n1", "client_id": "c1", "schedule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
-         "window": "12:00-12:00", "duration_min": 60},
-    ]  # fmt: skip
-    reg = mk.Registry.from_frames(
-        pd.DataFrame(vols, dtype=object),
-        pd.DataFrame(clients, dtype=object),
-        pd.DataFrame(needs, dtype=object),
-    )
+    reg = _one_need(vols, "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "12:00-12:00")
     problem = mk.build_problem(reg, WEEK)
     assert mk.match(reg, week=WEEK, time_limit=2, seed=0).metrics["weighted_coverage"] == 1.0
     assert weeks.below_cap_bound(problem, time_limit=2) == pytest.approx(0.8)

@@ -334,3 +334,23 @@ def test_below_cap_bound_counts_what_a_plan_without_full_caps_can_cover() -> Non
     problem = mk.build_problem(reg, WEEK)
     assert mk.match(reg, week=WEEK, time_limit=2, seed=0).metrics["weighted_coverage"] == 1.0
     assert weeks.below_cap_bound(problem, time_limit=2) == pytest.approx(0.8)
+
+
+def test_readme_block_copies_the_results_sections() -> None:
+    from benchmarks import readme
+
+    full = (
+        "# matchkracht benchmark: suite `full`\n\n- date: D\n- machine: M\n- python 3.11\n\n"
+        "## Results (medians over seeds)\n\n| a |\n|---|\n| 1 |\n\n"
+        "## CP-SAT against the baselines of the same run\n\n| r |\n\n"
+        "## Targets\n\n| t | held |\n\n## Notes\n\n- n\n"
+    )
+    weeks = (
+        "# w\n\nInstance: I. Measured T.\n\n| run |\n|---|\n| x |\n\nRe-plan: R.\n\nSettings: S\n"
+    )
+    block = readme.readme_block(full, weeks)
+    assert block.startswith(readme.MARKER)
+    assert "D, M, python 3.11" in block
+    assert "| 1 |" in block and "| r |" in block and "| t | held |" in block
+    assert "- n" not in block  # notes stay in results.md
+    assert "(I; measured T; S;" in block and "| x |" in block and "Re-plan: R." in block

@@ -472,3 +472,35 @@ def test_invalid_settings_on_top_of_valid_settings() -> None:
     with pytest.raises(mk.InvalidSettingsError):
         mk.CpSatSolver(base, time_limit=-1)
     assert mk.CpSatSolver(base, seed=4).settings.seed == 4
+
+
+def test_too_little_time_to_build_a_model_keeps_the_greedy_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from matchkracht.solver import cpsat
+
+    reg = b.generated_registry("village", seed=3)
+    problem = mk.build_problem(reg, b.WEEK)
+    # pretend a model takes a second per option to build: no model fits the budget
+    monkeypatch.setattr(cpsat, "BUILD_SECONDS_PER_OPTION", 1.0)
+    sol = mk.CpSatSolver(time_limit=1, seed=0).solve(problem)
+    assert set(sol.stats["component_statuses"]) == {"NO_TIME_LEFT"}
+    assert sol.seconds < 1
+    greedy = set(mk.solver.familiar_first_options(problem).tolist())
+    assert set(sol.options.tolist()) == greedy
+    plan = mk.build_plan(problem, sol, reg)
+    assert mk.check(reg, plan).empty
+
+
+def test_a_tier_without_time_to_load_its_model_is_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from matchkracht.solver import cpsat
+
+    reg = b.generated_registry("village", seed=3)
+    problem = mk.build_problem(reg, b.WEEK)
+    monkeypatch.setattr(cpsat, "MIN_TIER_SECONDS_PER_OPTION", 1.0)
+    sol = mk.CpSatSolver(time_limit=2, seed=0).solve(problem)
+    statuses = "/".join(sol.stats["component_statuses"])
+    assert "SKIPPED" in statuses and sol.status == "feasible"
+    assert mk.check(reg, mk.build_plan(problem, sol, reg)).empty

@@ -159,6 +159,13 @@ class Prior:
         )
 
 
+#: Below this many seconds per option of budget, no model is built for a
+#: component (its greedy plan is kept), and below the second a tier is skipped
+#: (the plan so far is kept): loading the model alone would overrun the limit.
+PRESOLVE_OFF_FIRST_TIER = True
+BUILD_SECONDS_PER_OPTION = 1e-5
+MIN_TIER_SECONDS_PER_OPTION = 1e-5
+
 #: Components with more options than this are split into regions (see
 #: :func:`split_region`), each of about ``REGION_OPTIONS`` options.
 MAX_COMPONENT = 300_000
@@ -717,7 +724,9 @@ class CpSatSolver:
     def __repr__(self) -> str:
         return f"CpSatSolver({self.settings!r})"
 
-    def _params(self, solver: cp_model.CpSolver, budget: float, size: int) -> None:
+    def _params(
+        self, solver: cp_model.CpSolver, budget: float, size: int, first: bool = False
+    ) -> None:
         s = self.settings
         prm = solver.parameters
         if size >= LARGE_COMPONENT:
@@ -725,6 +734,8 @@ class CpSatSolver:
             # components and barely help this model; the search needs the time
             prm.symmetry_level = 0
             prm.cp_model_probing_level = 0
+            if first and PRESOLVE_OFF_FIRST_TIER:
+                prm.cp_model_presolve = False
         prm.random_seed = s.seed
         prm.num_workers = s.workers
         prm.log_search_progress = s.log
@@ -792,8 +803,8 @@ class CpSatSolver:
             if not s.deterministic:
                 remaining_budget = max(deadline - time.perf_counter(), 0.0)
             share = remaining_budget * len(comp) / max(remaining_size, 1)
-            if not s.deterministic and share <= 0.0:
-                # out of time: no model is built, the part of the greedy plan is kept
+            if s.hint and share < BUILD_SECONDS_PER_OPTION * len(comp):
+                # no time to build a model: the part of the greedy plan is kept
                 res = _greedy_only(problem, comp, comp_hint, s.tiers, prior)
             else:
                 res = self._solve_component(problem, comp, share, comp_hint, prior)
@@ -865,6 +876,20 @@ class CpSatSolver:
                 )
             ):
                 values = greedy_start.copy()
+            shares = _TIER_SHARE_LARGE if len(options) >= LARGE_COMPONENT else _TIER_SHARE
+            tier_budget = (budget - spent) * (
+                shares.get(tier, 0.5) if k < len(s.tiers) - 1 else 1.0
+            )
+            if s.hint and tier_budget < MIN_TIER_SECONDS_PER_OPTION * len(options):
+                # too little time to even load the model: keep the plan so far
+                status_names.append("SKIPPED")
+                optimal = False
+                value = _evaluate(tier, values, problem, options, prior)
+                tier_values[tier] = value
+                keep = math.ceil(value - abs(value) * s.tolerance.get(tier, 0.0) - 1e-9)  # type: ignore[call-overload]
+                m.model.add(m.tiers[tier] >= int(keep))
+                kept[tier] = int(keep)
+                continue
             hint_values = values
             if k > 0 and not restricted and len(options) >= LARGE_COMPONENT:
                 _restrict_to_relevant_pairs(m, problem, options, values | greedy_start, prior)
@@ -877,11 +902,7 @@ class CpSatSolver:
                     m.model.add_hint(var, bool(hint_values[members].any()))
             m.model.maximize(m.tiers[tier])
             solver = cp_model.CpSolver()
-            shares = _TIER_SHARE_LARGE if len(options) >= LARGE_COMPONENT else _TIER_SHARE
-            tier_budget = (budget - spent) * (
-                shares.get(tier, 0.5) if k < len(s.tiers) - 1 else 1.0
-            )
-            self._params(solver, tier_budget, len(options))
+            self._params(solver, tier_budget, len(options), first=k == 0)
             code = solver.solve(m.model)
             spent += solver.deterministic_time if s.deterministic else solver.wall_time
             status_names.append(solver.status_name(code))

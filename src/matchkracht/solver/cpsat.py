@@ -25,7 +25,9 @@ import logging
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -121,6 +123,21 @@ class _Model:
     #: auxiliary booleans that equal "any of these options is chosen" in an
     #: optimal completion: hinted from the options so hints are complete
     aux_or: list[tuple[cp_model.IntVar, list[int]]] = field(default_factory=list)
+    #: builders of the tiers not in the model yet
+    pending: dict[str, Callable[[], cp_model.LinearExpr | None]] = field(default_factory=dict)
+
+    def tier(self, name: str) -> cp_model.LinearExpr | None:
+        """The objective of tier ``name``, adding its variables to the model on first use.
+
+        Later tiers are added only when their turn comes, so the coverage solve
+        does not carry their auxiliary variables and constraints.
+        """
+        build = self.pending.pop(name, None)
+        if build is not None:
+            expr = build()
+            if expr is not None:
+                self.tiers[name] = expr
+        return self.tiers.get(name)
 
 
 @dataclass
@@ -677,7 +694,9 @@ def build_model(
 ) -> _Model:
     """The CP-SAT model of one component (options given by index) with its tier objectives.
 
-    ``prior`` is what parts solved before took (see :class:`Prior`).
+    ``prior`` is what parts solved before took (see :class:`Prior`). The hard
+    rules and the coverage objective are built at once; the later tiers when
+    first asked for (:meth:`_Model.tier`).
     """
     model = cp_model.CpModel()
     x = [model.new_bool_var("") for _ in range(len(options))]
@@ -693,13 +712,11 @@ def build_model(
         if tier == "coverage":
             continue
         if tier == "continuity":
-            expr = _tier_continuity(model, x, problem, options, aux, prior)
+            m.pending[tier] = partial(_tier_continuity, model, x, problem, options, aux, prior)
         elif tier == "fairness":
-            expr = _tier_fairness(model, x, problem, options, prior)
+            m.pending[tier] = partial(_tier_fairness, model, x, problem, options, prior)
         else:
-            expr = _TIER_BUILDERS[tier](model, x, problem, options)
-        if expr is not None:
-            m.tiers[tier] = expr
+            m.pending[tier] = partial(_TIER_BUILDERS[tier], model, x, problem, options)
     return m
 
 
@@ -860,7 +877,7 @@ class CpSatSolver:
         greedy_start = values.copy()
         restricted = False
         for k, tier in enumerate(s.tiers):
-            if tier not in m.tiers:
+            if m.tier(tier) is None:
                 continue  # nothing to optimise in this component (e.g. no previous plan)
             # Start each tier from the better of the plan so far and the greedy plan,
             # when the greedy plan keeps the earlier tiers (their tolerances allowing):

@@ -95,10 +95,7 @@ def _solve_part(
     start = np.zeros(p.num_options, dtype=bool)
     start[greedy_options(p, task_order=np.unique(p.opt_task[options]))] = True
     hint = complete_teams(p, options, start[options])
-    for var, val in zip(m.x, hint.tolist(), strict=True):
-        m.model.add_hint(var, bool(val))
-    for var, members in m.aux_or:
-        m.model.add_hint(var, bool(hint[members].any()))
+    m.hint(hint)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed

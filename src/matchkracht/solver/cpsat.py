@@ -126,6 +126,14 @@ class _Model:
     #: builders of the tiers not in the model yet
     pending: dict[str, Callable[[], cp_model.LinearExpr | None]] = field(default_factory=dict)
 
+    def hint(self, values: npt.NDArray[np.bool_]) -> None:
+        """Hint every option and every auxiliary variable from ``values`` (a complete hint)."""
+        self.model.clear_hints()  # type: ignore[no-untyped-call]
+        for var, val in zip(self.x, values.tolist(), strict=True):
+            self.model.add_hint(var, bool(val))
+        for var, members in self.aux_or:
+            self.model.add_hint(var, bool(values[members].any()))
+
     def tier(self, name: str) -> cp_model.LinearExpr | None:
         """The objective of tier ``name``, adding its variables to the model on first use.
 
@@ -918,11 +926,7 @@ class CpSatSolver:
                 _restrict_to_relevant_pairs(m, problem, options, values | greedy_start, prior)
                 restricted = True
             if s.hint:
-                m.model.clear_hints()  # type: ignore[no-untyped-call]
-                for var, val in zip(m.x, hint_values.tolist(), strict=True):
-                    m.model.add_hint(var, bool(val))
-                for var, members in m.aux_or:
-                    m.model.add_hint(var, bool(hint_values[members].any()))
+                m.hint(hint_values)
             m.model.maximize(m.tiers[tier])
             solver = cp_model.CpSolver()
             self._params(solver, tier_budget, len(options), first=k == 0)

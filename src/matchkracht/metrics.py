@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matchkracht.problem import Problem
-from matchkracht.solver.base import Solution, covered_tasks
+from matchkracht.solver.base import Solution, cap_share, covered_tasks, weekly_use
 
 __all__ = ["compute_metrics", "familiar", "gini", "recurring_tasks", "volunteer_load"]
 
@@ -40,18 +40,7 @@ def volunteer_load(problem: Problem, options: IntArray) -> FloatArray:
     Returns an array of shape (volunteers, weeks): ``max(tasks / max_tasks,
     minutes / max_minutes)``; a cap of zero counts as a share of zero.
     """
-    p = problem
-    weeks = max(p.num_weeks, 1)
-    tasks = np.zeros((p.num_volunteers, weeks))
-    minutes = np.zeros_like(tasks)
-    pairs = p.opt_pair[options]
-    idx = (p.pair_vol[pairs], p.task_week[p.pair_task[pairs]])
-    np.add.at(tasks, idx, 1)
-    np.add.at(minutes, idx, p.pair_occupied[pairs])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(p.vol_max_tasks[:, None] > 0, tasks / p.vol_max_tasks[:, None], 0.0)
-        b = np.where(p.vol_max_minutes[:, None] > 0, minutes / p.vol_max_minutes[:, None], 0.0)
-    return np.asarray(np.maximum(a, b))
+    return cap_share(problem, *weekly_use(problem, options))
 
 
 def familiar(problem: Problem, options: IntArray) -> npt.NDArray[np.bool_]:

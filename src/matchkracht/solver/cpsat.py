@@ -38,7 +38,7 @@ from scipy.sparse.csgraph import connected_components
 
 from matchkracht.problem import Problem
 from matchkracht.settings import SolverSettings
-from matchkracht.solver.base import Solution, covered_tasks
+from matchkracht.solver.base import Solution, cap_share, covered_tasks, weekly_use
 from matchkracht.solver.greedy import Calendar, familiar_first_options
 
 __all__ = [
@@ -133,6 +133,15 @@ class _Model:
             self.model.add_hint(var, bool(val))
         for var, members in self.aux_or:
             self.model.add_hint(var, bool(values[members].any()))
+
+    def hold(self, name: str, value: float, tolerance: float) -> int:
+        """Keep tier ``name`` at ``value`` less ``tolerance`` in later solves; returns the floor.
+
+        The tier's (integer) value may drop by at most ``|value| * tolerance``.
+        """
+        keep = math.ceil(value - abs(value) * tolerance - 1e-9)
+        self.model.add(self.tiers[name] >= keep)
+        return keep
 
     def tier(self, name: str) -> cp_model.LinearExpr | None:
         """The objective of tier ``name``, adding its variables to the model on first use.
@@ -402,7 +411,6 @@ def _add_weekly_caps(
     ``prior`` holds tasks and minutes per (volunteer, week) already taken by
     parts solved before (parts of a split component).
     """
-    used = (prior.tasks, prior.minutes) if prior is not None else None
     p = problem
     pairs = p.opt_pair[options]
     vols = p.pair_vol[pairs]
@@ -411,8 +419,10 @@ def _add_weekly_caps(
     for group in _groups(key):
         v = int(vols[group[0]])
         w = int(weeks[group[0]])
-        max_tasks = int(p.vol_max_tasks[v]) - (int(used[0][v, w]) if used else 0)
-        max_minutes = int(p.vol_max_minutes[v]) - (int(used[1][v, w]) if used else 0)
+        max_tasks = int(p.vol_max_tasks[v]) - (int(prior.tasks[v, w]) if prior is not None else 0)
+        max_minutes = int(p.vol_max_minutes[v]) - (
+            int(prior.minutes[v, w]) if prior is not None else 0
+        )
         g_pairs = pairs[group]
         uniq_pairs = np.unique(g_pairs)
         xs = [x[i] for i in group.tolist()]
@@ -917,9 +927,7 @@ class CpSatSolver:
                 optimal = False
                 value = _evaluate(tier, values, problem, options, prior)
                 tier_values[tier] = value
-                keep = math.ceil(value - abs(value) * s.tolerance.get(tier, 0.0) - 1e-9)  # type: ignore[call-overload]
-                m.model.add(m.tiers[tier] >= int(keep))
-                kept[tier] = int(keep)
+                kept[tier] = m.hold(tier, value, s.tolerance.get(tier, 0.0))  # type: ignore[call-overload]
                 continue
             hint_values = values
             if k > 0 and not restricted and len(options) >= LARGE_COMPONENT:
@@ -946,11 +954,7 @@ class CpSatSolver:
                 found &= k > 0 or bool(s.hint)
                 value = _evaluate(tier, values, problem, options, prior)
             tier_values[tier] = value
-            tol = s.tolerance.get(tier, 0.0)  # type: ignore[call-overload]
-            # the tier's (integer) value may drop by at most |value| * tol
-            keep = math.ceil(value - abs(value) * tol - 1e-9)
-            m.model.add(m.tiers[tier] >= int(keep))
-            kept[tier] = int(keep)
+            kept[tier] = m.hold(tier, value, s.tolerance.get(tier, 0.0))  # type: ignore[call-overload]
         tier_values = {t: _evaluate(t, values, problem, options, prior) for t in s.tiers}
         return {
             "values": np.flatnonzero(values),
@@ -1031,24 +1035,13 @@ def _evaluate(
         used = len(np.unique(face[face >= 0])) + len(np.unique(slot[slot >= 0]))
         return float(p.pair_preferred[p.opt_pair[chosen]].sum() - heavy * used)
     if tier == "fairness":
-        weeks = max(p.num_weeks, 1)
-        tasks = np.zeros((p.num_volunteers, weeks), dtype=np.int64)
-        minutes = np.zeros_like(tasks)
+        tasks, minutes = weekly_use(p, chosen)
         if prior is not None:
             tasks += prior.tasks
             minutes += prior.minutes
-        pairs = p.opt_pair[chosen]
-        at = (p.pair_vol[pairs], p.task_week[p.pair_task[pairs]])
-        np.add.at(tasks, at, 1)
-        np.add.at(minutes, at, p.pair_occupied[pairs])
-        present = np.zeros_like(tasks, dtype=bool)
-        all_pairs = p.opt_pair[options]
-        present[p.pair_vol[all_pairs], p.task_week[p.pair_task[all_pairs]]] = True
-        share = np.zeros(tasks.shape)
-        for taken, caps_vw in ((tasks, p.vol_max_tasks), (minutes, p.vol_max_minutes)):
-            cap = np.broadcast_to(caps_vw[:, None], tasks.shape)
-            ok = cap > 0
-            share[ok] = np.maximum(share[ok], taken[ok] / cap[ok])
+        share = cap_share(p, tasks, minutes)
+        # the model counts the (volunteer, week) groups that have options here
+        present = weekly_use(p, options)[0] > 0
         top = np.ceil(SHARE_SCALE * share[present] - 1e-9).max(initial=0)
         caps = p.vol_max_tasks
         weights = _SPREAD_SCALE // np.maximum(caps, 1)

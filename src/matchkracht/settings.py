@@ -13,7 +13,7 @@ __all__ = ["TIERS", "SolverSettings"]
 Tier = Literal["coverage", "stability", "continuity", "fairness", "travel"]
 #: Objective tiers, in the default lexicographic order. ``stability`` only acts
 #: when re-planning (it keeps the previous plan's assignments).
-TIERS: tuple[Tier, ...] = ("coverage", "stability", "continuity", "travel")
+TIERS: tuple[Tier, ...] = ("coverage", "stability", "continuity", "fairness", "travel")
 
 
 class SolverSettings(BaseModel):

@@ -49,6 +49,7 @@ __all__ = [
     "face_keys",
     "new_faces",
     "split_weeks",
+    "tier_share",
     "travel_units",
 ]
 
@@ -56,18 +57,45 @@ logger = logging.getLogger("matchkracht")
 
 IntArray = npt.NDArray[np.int64]
 
-#: Share of the remaining time budget each tier may use.
-_TIER_SHARE = {"coverage": 0.5, "stability": 0.4, "continuity": 0.4, "fairness": 0.3, "spread": 0.4}
-#: On components with this many options, coverage gets more of the budget
-#: and presolve is lighter.
+#: Share of the time budget the first tier (coverage by default) may use.
+_FIRST_SHARE = 0.5
+#: On components with this many options, the first tier gets more of the
+#: budget and presolve is lighter.
 LARGE_COMPONENT = 20_000
-_TIER_SHARE_LARGE = {
+_FIRST_SHARE_LARGE = 0.7
+#: Later tiers share what the first tier left by these weights: each tier gets
+#: its weight's share among the tiers still to run (the last tier all that is left).
+_TIER_WEIGHT = {
     "coverage": 0.7,
     "stability": 0.4,
     "continuity": 0.7,
-    "fairness": 0.3,
-    "spread": 0.4,
+    "fairness": 0.5,
+    "travel": 0.3,
 }
+
+
+def tier_share(tiers: tuple[str, ...], k: int, large: bool) -> float:
+    """Share of the remaining time budget for tier ``tiers[k]``.
+
+    The first tier gets a fixed share (more on large components), the last
+    tier all that is left, and each tier in between its weight's share among
+    the tiers still to run. With the default tiers, continuity gets 70 % of
+    what coverage left and travel the rest; with fairness added, continuity
+    gets 47 % and fairness 62.5 % of what continuity left.
+
+    Examples
+    --------
+    >>> tier_share(("coverage", "continuity", "travel"), 1, large=True)
+    0.7
+    >>> tier_share(("coverage", "continuity", "fairness", "travel"), 2, large=True)
+    0.625
+    """
+    if k == len(tiers) - 1:
+        return 1.0
+    if k == 0:
+        return _FIRST_SHARE_LARGE if large else _FIRST_SHARE
+    weights = [_TIER_WEIGHT.get(t, 0.5) for t in tiers[k:]]
+    return round(weights[0] / sum(weights), 6)
 
 
 def components(problem: Problem, options: IntArray | None = None) -> list[IntArray]:
@@ -123,6 +151,11 @@ class _Model:
     #: auxiliary booleans that equal "any of these options is chosen" in an
     #: optimal completion: hinted from the options so hints are complete
     aux_or: list[tuple[cp_model.IntVar, list[int]]] = field(default_factory=list)
+    #: auxiliary integers whose value in an optimal completion is a function of
+    #: the options (the fairness tier's highest share and squares)
+    aux_fn: list[tuple[cp_model.IntVar, Callable[[npt.NDArray[np.bool_]], int]]] = field(
+        default_factory=list
+    )
     #: builders of the tiers not in the model yet
     pending: dict[str, Callable[[], cp_model.LinearExpr | None]] = field(default_factory=dict)
 
@@ -133,12 +166,15 @@ class _Model:
             self.model.add_hint(var, bool(val))
         for var, members in self.aux_or:
             self.model.add_hint(var, bool(values[members].any()))
+        for ivar, fn in self.aux_fn:
+            self.model.add_hint(ivar, fn(values))
 
     def hold(self, name: str, value: float, tolerance: float) -> int:
         """Keep tier ``name`` at ``value`` less ``tolerance`` in later solves; returns the floor.
 
         The tier's (integer) value may drop by at most ``|value| * tolerance``.
         """
+        value = round(value)  # every tier is integer; CP-SAT reports a double
         keep = math.ceil(value - abs(value) * tolerance - 1e-9)
         self.model.add(self.tiers[name] >= keep)
         return keep
@@ -594,15 +630,18 @@ def _tier_fairness(
     problem: Problem,
     options: IntArray,
     prior: Prior | None = None,
+    derived: list[tuple[cp_model.IntVar, Callable[[npt.NDArray[np.bool_]], int]]] | None = None,
 ) -> cp_model.LinearExpr | None:
     """Objective tier 3: fair load — the highest share of a cap first, then the spread.
 
     The highest share of a weekly cap in use (per mille, see
     :func:`_max_share`) weighs more than the whole spread term (see
-    :func:`_spread`), so the tier is lexicographic inside.
+    :func:`_spread`), so the tier is lexicographic inside. ``derived``
+    collects the new variables with how to compute them from a plan (for
+    complete hints).
     """
-    top = _max_share(model, x, problem, options, prior)
-    spread, spread_max = _spread(model, x, problem, options, prior)
+    top = _max_share(model, x, problem, options, prior, derived)
+    spread, spread_max = _spread(model, x, problem, options, prior, derived)
     if spread is None:
         return -top  # type: ignore[return-value,operator]
     return -(spread_max + 1) * top - spread  # type: ignore[return-value,operator]
@@ -614,6 +653,7 @@ def _max_share(
     problem: Problem,
     options: IntArray,
     prior: Prior | None = None,
+    derived: list[tuple[cp_model.IntVar, Callable[[npt.NDArray[np.bool_]], int]]] | None = None,
 ) -> cp_model.IntVar:
     """The highest share of a weekly cap in use (per mille), as a new variable.
 
@@ -639,7 +679,22 @@ def _max_share(
                 int(p.vol_max_minutes[v]) * top
                 >= SHARE_SCALE * (cp_model.LinearExpr.weighted_sum(xs, occ) + had_minutes)
             )
+    if derived is not None:
+        derived.append((top, partial(_top_share, problem, options, prior)))
     return top
+
+
+def _top_share(
+    problem: Problem, options: IntArray, prior: Prior | None, values: npt.NDArray[np.bool_]
+) -> int:
+    """The least value of :func:`_max_share`'s variable for the plan ``values``."""
+    tasks, minutes = weekly_use(problem, options[values])
+    if prior is not None:
+        tasks = tasks + prior.tasks
+        minutes = minutes + prior.minutes
+    present = weekly_use(problem, options)[0] > 0
+    share = cap_share(problem, tasks, minutes)[present]
+    return int(np.ceil(SHARE_SCALE * share - 1e-9).max(initial=0))
 
 
 #: Spread weights are scaled by this number divided by a volunteer's task cap.
@@ -660,6 +715,7 @@ def _spread(
     problem: Problem,
     options: IntArray,
     prior: Prior | None = None,
+    derived: list[tuple[cp_model.IntVar, Callable[[npt.NDArray[np.bool_]], int]]] | None = None,
 ) -> tuple[cp_model.LinearExpr | None, int]:
     """The load spread to minimise, and an upper bound of it; recent history counts.
 
@@ -672,7 +728,6 @@ def _spread(
     recent_tasks = _recent_tasks(p, prior)
     vols = p.opt_vol[options]
     terms: list[cp_model.LinearExpr] = []
-    most = 0
     for group in _groups(vols):
         v = int(vols[group[0]])
         cap = int(p.vol_max_tasks[v])
@@ -684,9 +739,30 @@ def _spread(
         sq = model.new_int_var(0, top * top, "")
         for j in range(recent, top):
             model.add(sq >= (2 * j + 1) * n - j * (j + 1))  # type: ignore[operator]
+        if derived is not None:
+            derived.append((sq, partial(_square, group, recent)))
         terms.append((_SPREAD_SCALE // cap) * sq)
-        most += (_SPREAD_SCALE // cap) * top * top
-    return (_lsum(terms) if terms else None), most
+    return (_lsum(terms) if terms else None), _spread_ceiling(p, prior)
+
+
+def _spread_ceiling(problem: Problem, prior: Prior | None) -> int:
+    """An upper bound of the spread term of any plan of ``problem``.
+
+    It depends on the problem (and ``prior``) only, not on which options a
+    model holds, so the fairness tier's value is the same for a plan whichever
+    options a model of it was built from (pruned, restricted or not).
+    """
+    p = problem
+    caps = p.vol_max_tasks
+    most = _recent_tasks(p, prior) + caps * max(p.num_weeks, 1)
+    weights = _SPREAD_SCALE // np.maximum(caps, 1)
+    return int((weights * most * most)[caps > 0].sum())
+
+
+def _square(group: IntArray, recent: int, values: npt.NDArray[np.bool_]) -> int:
+    """``n**2`` for ``n`` = the chosen options of ``group`` plus ``recent``."""
+    n = int(values[group].sum()) + recent
+    return n * n
 
 
 def _tier_travel(
@@ -734,7 +810,7 @@ def build_model(
         if tier == "continuity":
             m.pending[tier] = partial(_tier_continuity, model, x, problem, options, aux, prior)
         elif tier == "fairness":
-            m.pending[tier] = partial(_tier_fairness, model, x, problem, options, prior)
+            m.pending[tier] = partial(_tier_fairness, model, x, problem, options, prior, m.aux_fn)
         else:
             m.pending[tier] = partial(_TIER_BUILDERS[tier], model, x, problem, options)
     return m
@@ -895,12 +971,23 @@ class CpSatSolver:
         status_names = []
         kept: dict[str, int] = {}
         greedy_start = values.copy()
-        restricted = False
+        # once restricted (large components, tiers after coverage), the model
+        # holds only the options at positions ``sel`` of ``options``
+        sel = np.arange(len(options))
+
+        def evaluate(tier: str, vals: npt.NDArray[np.bool_]) -> float:
+            return _evaluate(tier, vals[sel], problem, options[sel], prior)
+
         for k, tier in enumerate(s.tiers):
-            t_tier = time.perf_counter()
+            if k == 1 and len(options) >= LARGE_COMPONENT:
+                keep = _relevant_options(problem, options, values | greedy_start, prior)
+                if not keep.all():
+                    sel = np.flatnonzero(keep)
+                    m = _restricted_model(problem, options[sel], s.tiers, prior, kept)
             expr = m.tier(tier)  # later tiers are built now: that time counts
             if not s.deterministic:
-                spent += time.perf_counter() - t_tier
+                # all time in this component counts: building tiers, hints, restricting
+                spent = time.perf_counter() - t_build
             if expr is None:
                 continue  # nothing to optimise in this component (e.g. no previous plan)
             # Start each tier from the better of the plan so far and the greedy plan,
@@ -909,41 +996,36 @@ class CpSatSolver:
             # best start for continuity.
             if (
                 k > 0
-                and _evaluate(tier, greedy_start, problem, options, prior)
-                > _evaluate(tier, values, problem, options, prior)
-                and all(
-                    _evaluate(t, greedy_start, problem, options, prior) >= v
-                    for t, v in kept.items()
-                )
+                and evaluate(tier, greedy_start) > evaluate(tier, values)
+                and all(evaluate(t, greedy_start) >= v for t, v in kept.items())
             ):
                 values = greedy_start.copy()
-            shares = _TIER_SHARE_LARGE if len(options) >= LARGE_COMPONENT else _TIER_SHARE
-            tier_budget = (budget - spent) * (
-                shares.get(tier, 0.5) if k < len(s.tiers) - 1 else 1.0
-            )
-            if s.hint and tier_budget < MIN_TIER_SECONDS_PER_OPTION * len(options):
+            tier_budget = (budget - spent) * tier_share(s.tiers, k, len(options) >= LARGE_COMPONENT)
+            if s.hint and tier_budget < MIN_TIER_SECONDS_PER_OPTION * len(sel):
                 # too little time to even load the model: keep the plan so far
                 status_names.append("SKIPPED")
                 optimal = False
-                value = _evaluate(tier, values, problem, options, prior)
+                value = evaluate(tier, values)
                 tier_values[tier] = value
                 kept[tier] = m.hold(tier, value, s.tolerance.get(tier, 0.0))  # type: ignore[call-overload]
                 continue
-            hint_values = values
-            if k > 0 and not restricted and len(options) >= LARGE_COMPONENT:
-                _restrict_to_relevant_pairs(m, problem, options, values | greedy_start, prior)
-                restricted = True
             if s.hint:
-                m.hint(hint_values)
+                m.hint(values[sel])
             m.model.maximize(m.tiers[tier])
+            if not s.deterministic:
+                # restricting and hinting took time too
+                tier_budget -= time.perf_counter() - t_build - spent
             solver = cp_model.CpSolver()
-            self._params(solver, tier_budget, len(options), first=k == 0)
+            self._params(solver, tier_budget, len(sel), first=k == 0)
             code = solver.solve(m.model)
-            spent += solver.deterministic_time if s.deterministic else solver.wall_time
+            if s.deterministic:
+                spent += solver.deterministic_time
             status_names.append(solver.status_name(code))
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                values = np.array([solver.boolean_value(v) for v in m.x], dtype=bool)
-                value = float(solver.objective_value)
+                values = np.zeros(len(options), dtype=bool)
+                values[sel] = [solver.boolean_value(v) for v in m.x]
+                # integer objectives; large coefficients make the double inexact
+                value = float(round(solver.objective_value))
                 if k == 0:
                     # CP-SAT's bound can exceed the trivial one before its LP has run
                     bound = min(bound, float(math.floor(solver.best_objective_bound + 1e-6)))
@@ -952,10 +1034,15 @@ class CpSatSolver:
                 # keep the previous tier's (or the greedy) solution
                 optimal = False
                 found &= k > 0 or bool(s.hint)
-                value = _evaluate(tier, values, problem, options, prior)
+                value = evaluate(tier, values)
             tier_values[tier] = value
             kept[tier] = m.hold(tier, value, s.tolerance.get(tier, 0.0))  # type: ignore[call-overload]
+        if len(sel) < len(options):
+            # later tiers searched only among the relevant options
+            optimal = False
         tier_values = {t: _evaluate(t, values, problem, options, prior) for t in s.tiers}
+        if not s.deterministic:
+            spent = time.perf_counter() - t_build
         return {
             "values": np.flatnonzero(values),
             "bound": bound,
@@ -987,20 +1074,21 @@ def _greedy_only(
     }
 
 
-def _restrict_to_relevant_pairs(
-    m: _Model,
+def _relevant_options(
     problem: Problem,
     options: IntArray,
     chosen: npt.NDArray[np.bool_],
     prior: Prior | None = None,
-) -> None:
-    """Large components, tiers after coverage: keep only promising pairs.
+) -> npt.NDArray[np.bool_]:
+    """Large components, tiers after coverage: which options are worth keeping.
 
     Later tiers on a large component would not even get through presolve in
     their time. They search among the pairs of the plan so far and of the
-    greedy plan, and pairs of past helpers and preferred volunteers (every
-    start of those pairs stays). The plan so far stays feasible, so this only
-    narrows the search: tiers after coverage are then not proven optimal.
+    greedy plan (``chosen``), and pairs of past helpers, preferred volunteers,
+    known care-team members and (client, volunteer) pairs who met in parts
+    solved before; every start of those pairs stays. The plan so far stays
+    feasible, so this only narrows the search: tiers after coverage are then
+    not proven optimal.
     """
     p = problem
     pairs = p.opt_pair[options]
@@ -1009,10 +1097,30 @@ def _restrict_to_relevant_pairs(
     relevant |= p.pair_helped | p.pair_preferred | p.pair_team_known
     keep = relevant[pairs]
     if prior is not None:
-        # pairs of (client, volunteer) who met in parts solved before
         keep |= np.isin(face_keys(p, options)[0], prior.faces)
-    for i in np.flatnonzero(~keep).tolist():
-        m.model.add(m.x[i] == 0)
+    return np.asarray(keep)
+
+
+def _restricted_model(
+    problem: Problem,
+    options: IntArray,
+    tiers: tuple[str, ...],
+    prior: Prior | None,
+    kept: dict[str, int],
+) -> _Model:
+    """A fresh model of ``options`` (a subset) that keeps the tiers solved so far.
+
+    Building the small model anew is much faster than fixing the other options
+    to zero in the large one: CP-SAT's presolve took seconds to remove them.
+    The floors in ``kept`` stay valid because the tiers solved before the
+    restriction (coverage) do not depend on which options the model holds.
+    """
+    m = build_model(problem, options, tiers, prior)
+    for name, floor in kept.items():
+        expr = m.tier(name)
+        if expr is not None:
+            m.model.add(expr >= floor)
+    return m
 
 
 def _evaluate(
@@ -1045,12 +1153,8 @@ def _evaluate(
         top = np.ceil(SHARE_SCALE * share[present] - 1e-9).max(initial=0)
         caps = p.vol_max_tasks
         weights = _SPREAD_SCALE // np.maximum(caps, 1)
-        recent = _recent_tasks(p, prior)
-        n = np.bincount(p.opt_vol[chosen], minlength=p.num_volunteers) + recent
-        slots = np.bincount(p.opt_vol[options], minlength=p.num_volunteers)
-        most_n = recent + np.minimum(slots, caps * max(p.num_weeks, 1))
+        n = np.bincount(p.opt_vol[chosen], minlength=p.num_volunteers) + _recent_tasks(p, prior)
         use = present.any(axis=1) & (caps > 0)
         spread = float((weights * n * n)[use].sum())
-        spread_max = float((weights * most_n * most_n)[use].sum())
-        return -(spread_max + 1) * float(top) - spread
+        return -(_spread_ceiling(p, prior) + 1) * float(top) - spread
     return -float(travel_units(p, chosen).sum())

@@ -1,0 +1,128 @@
+"""Tiers after coverage: their time shares, complete hints and the restricted model.
+
+On large components the tiers after coverage run on a fresh, smaller model of
+the relevant options (:func:`matchkracht.solver.cpsat._relevant_options`). The
+tests make every component "large" so a village takes that path, and check
+the plan against the independent checker and the coverage it must keep.
+"""
+
+from __future__ import annotations
+
+import builders as b
+import numpy as np
+import pytest
+from ortools.sat.python import cp_model
+
+import matchkracht as mk
+from matchkracht.metrics import compute_metrics
+from matchkracht.solver import cpsat
+from matchkracht.solver.greedy import familiar_first_options
+
+ALL_TIERS = ("coverage", "stability", "continuity", "fairness", "travel")
+
+
+@pytest.mark.parametrize(
+    "tiers",
+    [
+        ("coverage",),
+        ("coverage", "travel"),
+        ("coverage", "continuity", "travel"),
+        ALL_TIERS,
+        ("coverage", "fairness", "continuity", "travel"),
+    ],
+)
+@pytest.mark.parametrize("large", [False, True])
+def test_tier_shares_leave_the_last_tier_everything(tiers: tuple[str, ...], large: bool) -> None:
+    shares = [cpsat.tier_share(tiers, k, large) for k in range(len(tiers))]
+    assert shares[-1] == 1.0
+    assert all(0.0 < s <= 1.0 for s in shares)
+    if len(tiers) > 1:
+        assert shares[0] == (0.7 if large else 0.5)
+
+
+def test_fairness_gets_more_time_than_when_it_shared_a_fixed_third() -> None:
+    # the issue-5 finding: third in line, fairness got 30 % of what continuity left
+    tiers = ("coverage", "continuity", "fairness", "travel")
+    assert cpsat.tier_share(tiers, 2, large=True) > 0.5
+
+
+def _problem(weeks: int = 1) -> mk.Problem:
+    reg = b.generated_registry("village", seed=3)
+    return mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, weeks))
+
+
+def test_fairness_hint_is_complete_and_feasible() -> None:
+    problem = _problem(weeks=2)
+    options = np.arange(problem.num_options)
+    m = cpsat.build_model(problem, options, ALL_TIERS)
+    for tier in ALL_TIERS:
+        m.tier(tier)
+    values = np.zeros(len(options), dtype=bool)
+    values[familiar_first_options(problem)] = True
+    values = cpsat.complete_teams(problem, options, values)
+    m.hint(values)
+    proto = m.model.proto
+    assert len(proto.solution_hint.vars) == len(proto.variables)
+    solver = cp_model.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 10
+    assert solver.solve(m.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+@pytest.fixture
+def everything_large(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cpsat, "LARGE_COMPONENT", 1)
+
+
+def _solve(problem: mk.Problem, tiers: tuple[str, ...]) -> mk.solver.Solution:
+    return cpsat.CpSatSolver(time_limit=10, seed=0, tiers=tiers, deterministic=True).solve(problem)
+
+
+@pytest.mark.usefixtures("everything_large")
+def test_restricted_later_tiers_keep_coverage_and_pass_the_checker() -> None:
+    reg = b.generated_registry("village", seed=3)
+    problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, 1))
+    alone = _solve(problem, ("coverage",))
+    full = _solve(problem, ALL_TIERS)
+    m_alone, m_full = compute_metrics(problem, alone), compute_metrics(problem, full)
+    # the same deterministic coverage solve comes first; tolerance 0 keeps its value
+    assert m_full["covered"] == m_alone["covered"]
+    assert m_full["weighted_coverage"] == pytest.approx(m_alone["weighted_coverage"])
+    plan = mk.build_plan(problem, full, reg, {})
+    assert mk.check(reg, plan).empty
+    # searched among the relevant options only: not proven optimal
+    assert full.status == "feasible"
+
+
+@pytest.mark.usefixtures("everything_large")
+def test_restricted_model_holds_only_relevant_pairs() -> None:
+    problem = _problem()
+    options = np.arange(problem.num_options)
+    chosen = np.zeros(len(options), dtype=bool)
+    chosen[familiar_first_options(problem)] = True
+    keep = cpsat._relevant_options(problem, options, chosen)
+    pairs = problem.opt_pair[options]
+    known = problem.pair_helped | problem.pair_preferred | problem.pair_team_known
+    assert keep[chosen].all()
+    assert keep[known[pairs]].all()
+    # every start of a kept pair is kept; nothing else is
+    kept_pairs = np.unique(pairs[keep])
+    assert np.array_equal(keep, np.isin(pairs, kept_pairs))
+    assert not keep.all()
+    sol = _solve(problem, ("coverage", "continuity", "fairness", "travel"))
+    chosen_pairs = set(problem.opt_pair[sol.options].tolist())
+    # the coverage plan's pairs plus the relevant ones: nothing outside them appears
+    cov = _solve(problem, ("coverage",))
+    allowed = set(problem.opt_pair[cov.options].tolist()) | set(kept_pairs.tolist())
+    assert chosen_pairs <= allowed
+
+
+def test_hold_rounds_the_inexact_double_of_an_integer_objective() -> None:
+    # CP-SAT reported -28577379.999999996 for an integer objective of -28577380: a
+    # floor taken from the raw double made the next tier infeasible
+    problem = _problem()
+    options = np.arange(problem.num_options)
+    m = cpsat.build_model(problem, options, ("coverage",))
+    assert m.hold("coverage", 5.000000004, 0.0) == 5
+    assert m.hold("coverage", 4.999999996, 0.0) == 5

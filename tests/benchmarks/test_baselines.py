@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import matchkracht as mk
+from matchkracht.metrics import compute_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -300,6 +301,9 @@ def test_weeks_runner_measures_tiers_and_a_replan(tmp_path: Path) -> None:
     # a plan with nobody at a cap can cover no more than that bound
     capped = raw[raw["run"].str.startswith("bound: nobody at a cap")].iloc[0]
     assert 0 < capped["weighted_coverage"] <= 1
+    found = raw[raw["run"].str.startswith("nobody at a cap: best plan")].iloc[0]
+    assert found["max_load"] < 1 and found["at_cap"] == 0
+    assert found["weighted_coverage"] <= capped["weighted_coverage"] + 1e-9
     text = weeks.render(raw, {"weeks": 2})
     assert "continuity (recurring)" in text and "Re-plan:" in text
 
@@ -320,7 +324,7 @@ def test_at_cap_counts_volunteer_weeks_at_a_cap() -> None:
     assert weeks.at_cap(reg, plan) == int(used.get("v1", 0) >= 1)
 
 
-def test_below_cap_bound_counts_what_a_plan_without_full_caps_can_cover() -> None:
+def test_below_cap_finds_and_bounds_what_a_plan_without_full_caps_can_cover() -> None:
     from benchmarks import weeks
 
     # five weekday lunches, four volunteers with two lunches a week each: all five can be
@@ -333,7 +337,11 @@ def test_below_cap_bound_counts_what_a_plan_without_full_caps_can_cover() -> Non
     reg = _one_need(vols, "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "12:00-12:00")
     problem = mk.build_problem(reg, WEEK)
     assert mk.match(reg, week=WEEK, time_limit=2, seed=0).metrics["weighted_coverage"] == 1.0
-    assert weeks.below_cap_bound(problem, time_limit=2) == pytest.approx(0.8)
+    found, bound = weeks.plan_below_caps(problem, time_limit=2)
+    assert bound == pytest.approx(0.8)
+    m = compute_metrics(problem, found)
+    assert m["weighted_coverage"] == pytest.approx(0.8)
+    assert m["max_load"] < 1
 
 
 def test_readme_block_copies_the_results_sections() -> None:

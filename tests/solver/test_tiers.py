@@ -170,6 +170,34 @@ def test_default_tiers_are_the_issue_order() -> None:
     assert mk.SolverSettings().tiers == WITH_FAIRNESS
 
 
+def test_fairness_keeps_volunteers_off_their_caps_when_the_peak_is_forced() -> None:
+    # v3 is the only one free on Wednesday, with a cap of one task: covering all three
+    # puts v3 at the cap, so the highest share is 100 % whatever happens. v1 (cap 1,
+    # nearest) and v2 (cap 3) take Monday's and Tuesday's tasks; the spread term ties
+    # (2520/1 + 2520/3 = 4 * 2520/3), so only the count of volunteers at a cap keeps
+    # v1 off: v2 takes both. (v3 is free on Monday too, so all share one component
+    # and one highest share.)
+    vols = [
+        b.volunteer("v1", availability="mon,tue 09:00-17:00", max_tasks_per_week=1),
+        b.volunteer("v2", lat=b.north(2.0), availability="mon,tue 09:00-17:00",
+                    max_tasks_per_week=3),
+        b.volunteer("v3", lat=b.north(2.0), availability="mon,wed 09:00-17:00",
+                    max_tasks_per_week=1),
+    ]  # fmt: skip
+    days = ("MO", "TU", "WE")
+    needs = [
+        b.need(f"n{i}", schedule=f"FREQ=WEEKLY;BYDAY={d}", continuity="none")
+        for i, d in enumerate(days, start=1)
+    ]
+    reg = b.registry(vols, needs=needs)
+    plain = _solve(reg, tiers=WITHOUT_FAIRNESS)
+    fair = _solve(reg)
+    assert plain.metrics["covered"] == fair.metrics["covered"] == 3
+    assert plain.metrics["max_load"] == fair.metrics["max_load"] == 1.0
+    assert sorted(_who(plain).values()) == ["v1", "v2", "v3"]  # travel: v1 is nearest
+    assert sorted(_who(fair).values()) == ["v2", "v2", "v3"]
+
+
 # -- tolerance -----------------------------------------------------------------------------
 def test_coverage_tolerance_lets_continuity_win() -> None:
     # two simultaneous tasks of one client: v1 is familiar, v2 would be a new face.

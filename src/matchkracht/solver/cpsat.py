@@ -632,19 +632,22 @@ def _tier_fairness(
     prior: Prior | None = None,
     derived: list[tuple[cp_model.IntVar, Callable[[npt.NDArray[np.bool_]], int]]] | None = None,
 ) -> cp_model.LinearExpr | None:
-    """Objective tier 3: fair load — the highest share of a cap first, then the spread.
+    """Objective tier 3: fair load, lexicographic inside.
 
-    The highest share of a weekly cap in use (per mille, see
-    :func:`_max_share`) weighs more than the whole spread term (see
-    :func:`_spread`), so the tier is lexicographic inside. ``derived``
-    collects the new variables with how to compute them from a plan (for
-    complete hints).
+    First the highest share of a weekly cap in use (per mille, ``top``), then
+    the number of (volunteer, week) at a cap (``full``: at their task or hours
+    limit), then the spread of the load over the horizon with recent history
+    (see :func:`_spread`). Each term weighs more than everything after it.
+    ``derived`` collects the new variables with how to compute them from a
+    plan (for complete hints).
     """
-    top = _max_share(model, x, problem, options, prior, derived)
-    spread, spread_max = _spread(model, x, problem, options, prior, derived)
+    top, full, groups = _max_share(model, x, problem, options, prior, derived)
+    spread, ceiling = _spread(model, x, problem, options, prior, derived)
+    b = ceiling + 1
+    a = (groups + 1) * b
     if spread is None:
-        return -top  # type: ignore[return-value,operator]
-    return -(spread_max + 1) * top - spread  # type: ignore[return-value,operator]
+        return -a * top - b * full  # type: ignore[no-any-return,operator]
+    return -a * top - b * full - spread  # type: ignore[no-any-return,operator]
 
 
 def _max_share(
@@ -654,10 +657,13 @@ def _max_share(
     options: IntArray,
     prior: Prior | None = None,
     derived: list[tuple[cp_model.IntVar, Callable[[npt.NDArray[np.bool_]], int]]] | None = None,
-) -> cp_model.IntVar:
-    """The highest share of a weekly cap in use (per mille), as a new variable.
+) -> tuple[cp_model.IntVar, cp_model.LinearExpr, int]:
+    """The highest share of a weekly cap in use and who is at a cap.
 
-    Weekly use of parts solved before (``prior``) counts.
+    Returns the highest share (per mille) as a new variable, the number of
+    (volunteer, week) groups at a cap (a sum of new booleans, each of which
+    must be 1 when its group reaches ``max_tasks`` or ``max_minutes``), and the
+    number of groups. Weekly use of parts solved before (``prior``) counts.
     """
     p = problem
     pairs = p.opt_pair[options]
@@ -665,23 +671,60 @@ def _max_share(
     weeks = p.task_week[p.pair_task[pairs]]
     key = vols * max(p.num_weeks, 1) + weeks
     top = model.new_int_var(0, SHARE_SCALE, "")
+    fulls: list[cp_model.IntVar] = []
     for group in _groups(key):
         v = int(vols[group[0]])
         w = int(weeks[group[0]])
         had_tasks = int(prior.tasks[v, w]) if prior is not None else 0
         had_minutes = int(prior.minutes[v, w]) if prior is not None else 0
         xs = [x[i] for i in group.tolist()]
-        if p.vol_max_tasks[v] > 0:
-            model.add(int(p.vol_max_tasks[v]) * top >= SHARE_SCALE * (_lsum(xs) + had_tasks))
-        if p.vol_max_minutes[v] > 0:
-            occ = p.pair_occupied[pairs[group]].tolist()
-            model.add(
-                int(p.vol_max_minutes[v]) * top
-                >= SHARE_SCALE * (cp_model.LinearExpr.weighted_sum(xs, occ) + had_minutes)
+        cap_tasks, cap_minutes = int(p.vol_max_tasks[v]), int(p.vol_max_minutes[v])
+        if cap_tasks <= 0 or cap_minutes <= 0:
+            continue  # no options exist for an inactive volunteer
+        full = model.new_bool_var("")
+        fulls.append(full)
+        n = _lsum(xs) + had_tasks
+        minutes = cp_model.LinearExpr.weighted_sum(xs, p.pair_occupied[pairs[group]].tolist())
+        minutes = minutes + had_minutes
+        model.add(cap_tasks * top >= SHARE_SCALE * n)
+        model.add(cap_minutes * top >= SHARE_SCALE * minutes)
+        # below both caps unless counted as full
+        model.add(n <= cap_tasks - 1 + full)
+        model.add(minutes <= cap_minutes - 1 + cap_minutes * full)
+        if derived is not None:
+            derived.append(
+                (
+                    full,
+                    partial(
+                        _at_cap,
+                        group,
+                        had_tasks,
+                        had_minutes,
+                        cap_tasks,
+                        cap_minutes,
+                        p.pair_occupied[pairs[group]],
+                    ),
+                )
             )
     if derived is not None:
         derived.append((top, partial(_top_share, problem, options, prior)))
-    return top
+    return top, _lsum(fulls), len(fulls)
+
+
+def _at_cap(
+    group: IntArray,
+    had_tasks: int,
+    had_minutes: int,
+    cap_tasks: int,
+    cap_minutes: int,
+    occupied: IntArray,
+    values: npt.NDArray[np.bool_],
+) -> int:
+    """1 when the chosen options of ``group`` (plus what was had) reach a cap."""
+    chosen = values[group]
+    n = int(chosen.sum()) + had_tasks
+    minutes = int(occupied[chosen].sum()) + had_minutes
+    return int(n >= cap_tasks or minutes >= cap_minutes)
 
 
 def _top_share(
@@ -1149,12 +1192,20 @@ def _evaluate(
             minutes += prior.minutes
         share = cap_share(p, tasks, minutes)
         # the model counts the (volunteer, week) groups that have options here
-        present = weekly_use(p, options)[0] > 0
+        active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
+        present = (weekly_use(p, options)[0] > 0) & active[:, None]
         top = np.ceil(SHARE_SCALE * share[present] - 1e-9).max(initial=0)
+        full = int(
+            ((tasks >= p.vol_max_tasks[:, None]) | (minutes >= p.vol_max_minutes[:, None]))[
+                present
+            ].sum()
+        )
+        groups = int(present.sum())
         caps = p.vol_max_tasks
         weights = _SPREAD_SCALE // np.maximum(caps, 1)
         n = np.bincount(p.opt_vol[chosen], minlength=p.num_volunteers) + _recent_tasks(p, prior)
         use = present.any(axis=1) & (caps > 0)
         spread = float((weights * n * n)[use].sum())
-        return -(_spread_ceiling(p, prior) + 1) * float(top) - spread
+        b = _spread_ceiling(p, prior) + 1
+        return -float((groups + 1) * b) * float(top) - float(b * full) - spread
     return -float(travel_units(p, chosen).sum())

@@ -261,6 +261,7 @@ def measure(job: Job) -> dict[str, Any]:
             registry_seconds=t1 - t0,
             build_seconds=t2 - t1,
             solve_seconds=solution.seconds,
+            coverage_seconds=solution.stats.get("coverage_seconds", math.nan),
             wall_seconds=t3 - t2,
             pre_solve_mib=pre_mib,
             peak_mib=peak,
@@ -398,7 +399,8 @@ NUMERIC = (
     "tasks", "volunteers", "pairs", "options", "weighted_coverage", "coverage", "bound",
     "cpsat_bound", "day_bound", "day_bound_seconds", "gap_pp", "continuity", "travel_km", "max_load", "generate_seconds",
     "registry_seconds",
-    "build_seconds", "solve_seconds", "wall_seconds", "pre_solve_mib", "peak_mib",
+    "build_seconds", "solve_seconds", "coverage_seconds", "wall_seconds", "pre_solve_mib",
+    "peak_mib",
 )  # fmt: skip
 
 
@@ -467,12 +469,12 @@ def evaluate_targets(raw: pd.DataFrame, agg: pd.DataFrame) -> list[dict[str, str
                 (ok_rows["instance"] == rec["instance"]) & (ok_rows["method"] == "cpsat")
             ]
             proven = int((runs["gap_pp"].abs() < 1e-6).sum())
-            good = proven == len(runs) == rec["runs"] and rec["solve_seconds"] <= 1.0
+            good = proven == len(runs) == rec["runs"] and rec["coverage_seconds"] <= 1.0
             ok &= bool(good)
             parts.append(
                 f"{rec['instance']}: coverage proven optimal in {proven}/{int(rec['runs'])} runs "
-                f"(all tiers optimal in {int(rec.get('optimal_runs', 0))}), "
-                f"median {rec['solve_seconds']:.2f} s"
+                f"in {rec['coverage_seconds']:.2f} s (median; all tiers optimal in "
+                f"{int(rec.get('optimal_runs', 0))}, whole solve {rec['solve_seconds']:.2f} s)"
             )
         out.append(_target("Village: proven optimal (coverage) in ≤ 1 s median", ok, parts))
     else:

@@ -196,6 +196,8 @@ def test_fairness_keeps_volunteers_off_their_caps_when_the_peak_is_forced() -> N
     assert plain.metrics["max_load"] == fair.metrics["max_load"] == 1.0
     assert sorted(_who(plain).values()) == ["v1", "v2", "v3"]  # travel: v1 is nearest
     assert sorted(_who(fair).values()) == ["v2", "v2", "v3"]
+    # the least count at a cap is 1, so the highest share (100 %) is implied, not searched
+    assert fair.metrics["status"] == "optimal"
 
 
 # -- tolerance -----------------------------------------------------------------------------

@@ -70,8 +70,27 @@ _TIER_WEIGHT = {
     "stability": 0.4,
     "continuity": 0.7,
     "fairness": 0.5,
+    "fairness:at_cap": 0.15,
+    "fairness:peak": 0.15,
+    "fairness:spread": 0.2,
     "travel": 0.3,
 }
+#: The fairness tier is solved as these three steps, each held before the next.
+FAIRNESS_STEPS = ("fairness:at_cap", "fairness:peak", "fairness:spread")
+
+
+def solve_steps(tiers: tuple[str, ...]) -> tuple[str, ...]:
+    """The tiers as solved: ``fairness`` becomes its three steps (:data:`FAIRNESS_STEPS`).
+
+    Examples
+    --------
+    >>> solve_steps(("coverage", "fairness", "travel"))
+    ('coverage', 'fairness:at_cap', 'fairness:peak', 'fairness:spread', 'travel')
+    """
+    out: list[str] = []
+    for t in tiers:
+        out.extend(FAIRNESS_STEPS if t == "fairness" else (t,))
+    return tuple(out)
 
 
 def tier_share(tiers: tuple[str, ...], k: int, large: bool) -> float:
@@ -79,16 +98,18 @@ def tier_share(tiers: tuple[str, ...], k: int, large: bool) -> float:
 
     The first tier gets a fixed share (more on large components), the last
     tier all that is left, and each tier in between its weight's share among
-    the tiers still to run. With the default tiers, continuity gets 70 % of
-    what coverage left and travel the rest; with fairness added, continuity
-    gets 47 % and fairness 62.5 % of what continuity left.
+    the tiers still to run. Without fairness, continuity gets 70 % of what
+    coverage left and travel the rest; with the default tiers (fairness in its
+    three steps, see :func:`solve_steps`), continuity gets 47 % and the three
+    fairness steps together 62.5 % of what continuity left.
 
     Examples
     --------
     >>> tier_share(("coverage", "continuity", "travel"), 1, large=True)
     0.7
-    >>> tier_share(("coverage", "continuity", "fairness", "travel"), 2, large=True)
-    0.625
+    >>> steps = solve_steps(("coverage", "continuity", "fairness", "travel"))
+    >>> [tier_share(steps, k, large=True) for k in range(len(steps))]
+    [0.7, 0.466667, 0.1875, 0.230769, 0.4, 1.0]
     """
     if k == len(tiers) - 1:
         return 1.0
@@ -178,6 +199,14 @@ class _Model:
         keep = math.ceil(value - abs(value) * tolerance - 1e-9)
         self.model.add(self.tiers[name] >= keep)
         return keep
+
+    def add_steps(
+        self, build: Callable[[], dict[str, cp_model.LinearExpr]]
+    ) -> cp_model.LinearExpr | None:
+        """Build a tier of several steps; keep every step's objective, return the first's."""
+        steps = build()
+        self.tiers.update(steps)
+        return next(iter(steps.values()), None)
 
     def tier(self, name: str) -> cp_model.LinearExpr | None:
         """The objective of tier ``name``, adding its variables to the model on first use.
@@ -631,23 +660,36 @@ def _tier_fairness(
     options: IntArray,
     prior: Prior | None = None,
     derived: list[tuple[cp_model.IntVar, Callable[[npt.NDArray[np.bool_]], int]]] | None = None,
-) -> cp_model.LinearExpr | None:
-    """Objective tier 3: fair load, lexicographic inside.
+) -> dict[str, cp_model.LinearExpr]:
+    """Objective tier 4: fair load, as three steps solved one after another.
 
-    First the highest share of a weekly cap in use (per mille, ``top``), then
-    the number of (volunteer, week) at a cap (``full``: at their task or hours
-    limit), then the spread of the load over the horizon with recent history
-    (see :func:`_spread`). Each term weighs more than everything after it.
-    ``derived`` collects the new variables with how to compute them from a
-    plan (for complete hints).
+    ``fairness:at_cap`` minimises the number of (volunteer, week) at a cap (at
+    their task or hours limit); ``fairness:peak`` the highest share of a weekly
+    cap in use (per mille); ``fairness:spread`` the spread of the load over the
+    horizon with recent history (see :func:`_spread`). Returns the three
+    objectives to maximise (negated), by step name. ``derived`` collects the
+    new variables with how to compute them from a plan (for complete hints).
+
+    The order gives the same plans as "highest share first, then the count":
+    the share is 100 % exactly when somebody is at a cap, so the least highest
+    share is below 100 % exactly when the least count is 0. The count is the
+    easier one for CP-SAT to prove: when it is at least 1 the highest share is
+    100 % and its step is not solved at all (status ``IMPLIED``); minimising
+    it directly could not be proven in a village of 600 options.
+
+    One weighted objective of the three (big coefficients) was tried first: its
+    LP bound was so weak that even a village of 600 options never proved
+    optimal and every plan took the whole time limit.
     """
-    top, full, groups = _max_share(model, x, problem, options, prior, derived)
-    spread, ceiling = _spread(model, x, problem, options, prior, derived)
-    b = ceiling + 1
-    a = (groups + 1) * b
-    if spread is None:
-        return -a * top - b * full  # type: ignore[no-any-return,operator]
-    return -a * top - b * full - spread  # type: ignore[no-any-return,operator]
+    top, full, _ = _max_share(model, x, problem, options, prior, derived)
+    spread, _ = _spread(model, x, problem, options, prior, derived)
+    steps: dict[str, cp_model.LinearExpr] = {
+        "fairness:at_cap": -full,  # type: ignore[dict-item,operator]
+        "fairness:peak": -top,  # type: ignore[dict-item,operator]
+    }
+    if spread is not None:
+        steps["fairness:spread"] = -spread  # type: ignore[assignment,operator]
+    return steps
 
 
 def _max_share(
@@ -820,7 +862,6 @@ def _tier_travel(
 _TIER_BUILDERS = {
     "stability": _tier_stability,
     "continuity": _tier_continuity,
-    "fairness": _tier_fairness,
     "travel": _tier_travel,
 }
 
@@ -852,8 +893,12 @@ def build_model(
             continue
         if tier == "continuity":
             m.pending[tier] = partial(_tier_continuity, model, x, problem, options, aux, prior)
-        elif tier == "fairness":
-            m.pending[tier] = partial(_tier_fairness, model, x, problem, options, prior, m.aux_fn)
+        elif tier in ("fairness", FAIRNESS_STEPS[0]):
+            m.pending[FAIRNESS_STEPS[0]] = partial(
+                m.add_steps, partial(_tier_fairness, model, x, problem, options, prior, m.aux_fn)
+            )
+        elif tier in FAIRNESS_STEPS:
+            continue  # built with the first step
         else:
             m.pending[tier] = partial(_TIER_BUILDERS[tier], model, x, problem, options)
     return m
@@ -943,6 +988,7 @@ class CpSatSolver:
         # keep 8 % for what follows the last solve (reading values, metrics)
         deadline = t0 + 0.92 * s.time_limit
         calendar = Calendar(problem)
+        coverage_seconds = 0.0
         for comp, exact, _ in comps:
             prior: Prior | None = None
             comp_hint = hint_set[comp]
@@ -974,6 +1020,7 @@ class CpSatSolver:
             all_optimal_parts &= res["optimal"]
             found_any &= res["found"]
             statuses.append(res["status"])
+            coverage_seconds += res["coverage_seconds"]
             for t, v in res["tiers"].items():
                 tier_values[t] += v
         options = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
@@ -987,6 +1034,8 @@ class CpSatSolver:
             "options": total,
             "tiers": tier_values,
             "component_statuses": statuses,
+            # seconds of model building and the coverage tier, summed over components
+            "coverage_seconds": coverage_seconds,
             "coverage_optimal": math.isclose(bound, covered_weight),
             "settings": s.model_dump(mode="json"),
         }
@@ -1011,7 +1060,7 @@ class CpSatSolver:
         found = True
         spent = 0.0 if s.deterministic else time.perf_counter() - t_build
         tier_values: dict[str, float] = {}
-        status_names = []
+        status_names: list[str] = []
         kept: dict[str, int] = {}
         greedy_start = values.copy()
         # once restricted (large components, tiers after coverage), the model
@@ -1021,7 +1070,10 @@ class CpSatSolver:
         def evaluate(tier: str, vals: npt.NDArray[np.bool_]) -> float:
             return _evaluate(tier, vals[sel], problem, options[sel], prior)
 
-        for k, tier in enumerate(s.tiers):
+        steps = solve_steps(s.tiers)
+        coverage_seconds = 0.0
+        for k, tier in enumerate(steps):
+            tolerance = s.tolerance.get(tier.split(":")[0], 0.0)  # type: ignore[call-overload]
             if k == 1 and len(options) >= LARGE_COMPONENT:
                 keep = _relevant_options(problem, options, values | greedy_start, prior)
                 if not keep.all():
@@ -1043,14 +1095,24 @@ class CpSatSolver:
                 and all(evaluate(t, greedy_start) >= v for t, v in kept.items())
             ):
                 values = greedy_start.copy()
-            tier_budget = (budget - spent) * tier_share(s.tiers, k, len(options) >= LARGE_COMPONENT)
+            tier_budget = (budget - spent) * tier_share(steps, k, len(options) >= LARGE_COMPONENT)
+            if tier == "fairness:peak" and evaluate("fairness:at_cap", values) < 0:
+                # somebody is at a cap, so the highest share is 100 %: when the
+                # count was proven least (and kept whole), no plan does better
+                exact = status_names[-1:] == ["OPTIMAL"] and tolerance == 0
+                status_names.append("IMPLIED" if exact else "SKIPPED")
+                optimal &= exact
+                value = evaluate(tier, values)
+                tier_values[tier] = value
+                kept[tier] = m.hold(tier, value, tolerance)
+                continue
             if s.hint and tier_budget < MIN_TIER_SECONDS_PER_OPTION * len(sel):
                 # too little time to even load the model: keep the plan so far
                 status_names.append("SKIPPED")
                 optimal = False
                 value = evaluate(tier, values)
                 tier_values[tier] = value
-                kept[tier] = m.hold(tier, value, s.tolerance.get(tier, 0.0))  # type: ignore[call-overload]
+                kept[tier] = m.hold(tier, value, tolerance)
                 continue
             if s.hint:
                 m.hint(values[sel])
@@ -1064,6 +1126,8 @@ class CpSatSolver:
             if s.deterministic:
                 spent += solver.deterministic_time
             status_names.append(solver.status_name(code))
+            if k == 0:
+                coverage_seconds = time.perf_counter() - t_build
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 values = np.zeros(len(options), dtype=bool)
                 values[sel] = [solver.boolean_value(v) for v in m.x]
@@ -1079,7 +1143,7 @@ class CpSatSolver:
                 found &= k > 0 or bool(s.hint)
                 value = evaluate(tier, values)
             tier_values[tier] = value
-            kept[tier] = m.hold(tier, value, s.tolerance.get(tier, 0.0))  # type: ignore[call-overload]
+            kept[tier] = m.hold(tier, value, tolerance)
         if len(sel) < len(options):
             # later tiers searched only among the relevant options
             optimal = False
@@ -1094,6 +1158,7 @@ class CpSatSolver:
             "spent": spent,
             "tiers": tier_values,
             "status": "/".join(status_names),
+            "coverage_seconds": coverage_seconds,
         }
 
 
@@ -1114,6 +1179,7 @@ def _greedy_only(
         "spent": 0.0,
         "tiers": {t: _evaluate(t, values, problem, options, prior) for t in tiers},
         "status": "NO_TIME_LEFT",
+        "coverage_seconds": 0.0,
     }
 
 
@@ -1185,27 +1251,43 @@ def _evaluate(
         face, slot = new_faces(p, chosen, prior)
         used = len(np.unique(face[face >= 0])) + len(np.unique(slot[slot >= 0]))
         return float(p.pair_preferred[p.opt_pair[chosen]].sum() - heavy * used)
-    if tier == "fairness":
-        tasks, minutes = weekly_use(p, chosen)
-        if prior is not None:
-            tasks += prior.tasks
-            minutes += prior.minutes
-        share = cap_share(p, tasks, minutes)
-        # the model counts the (volunteer, week) groups that have options here
-        active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
-        present = (weekly_use(p, options)[0] > 0) & active[:, None]
-        top = np.ceil(SHARE_SCALE * share[present] - 1e-9).max(initial=0)
-        full = int(
-            ((tasks >= p.vol_max_tasks[:, None]) | (minutes >= p.vol_max_minutes[:, None]))[
-                present
-            ].sum()
-        )
-        groups = int(present.sum())
-        caps = p.vol_max_tasks
-        weights = _SPREAD_SCALE // np.maximum(caps, 1)
-        n = np.bincount(p.opt_vol[chosen], minlength=p.num_volunteers) + _recent_tasks(p, prior)
-        use = present.any(axis=1) & (caps > 0)
-        spread = float((weights * n * n)[use].sum())
+    if tier.startswith("fairness"):
+        top, full, spread, groups = _fairness_parts(p, chosen, options, prior)
+        if tier == "fairness:peak":
+            return -float(top)
+        if tier == "fairness:at_cap":
+            return -float(full)
+        if tier == "fairness:spread":
+            return -float(spread)
+        # the whole tier, lexicographic in one number (reported, never optimised)
         b = _spread_ceiling(p, prior) + 1
-        return -float((groups + 1) * b) * float(top) - float(b * full) - spread
+        return -float((groups + 1) * b) * float(top) - float(b * full) - float(spread)
     return -float(travel_units(p, chosen).sum())
+
+
+def _fairness_parts(
+    problem: Problem, chosen: IntArray, options: IntArray, prior: Prior | None = None
+) -> tuple[int, int, int, int]:
+    """The fairness steps' values for the ``chosen`` options of a model of ``options``.
+
+    Returns the highest share of a weekly cap (per mille), the number of
+    (volunteer, week) at a cap, the spread, and the number of (volunteer, week)
+    groups; as the model counts them: over the groups that have options in
+    ``options``, with the use of ``prior`` added.
+    """
+    p = problem
+    tasks, minutes = weekly_use(p, chosen)
+    if prior is not None:
+        tasks += prior.tasks
+        minutes += prior.minutes
+    share = cap_share(p, tasks, minutes)
+    active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
+    present = (weekly_use(p, options)[0] > 0) & active[:, None]
+    top = int(np.ceil(SHARE_SCALE * share[present] - 1e-9).max(initial=0))
+    at_cap = (tasks >= p.vol_max_tasks[:, None]) | (minutes >= p.vol_max_minutes[:, None])
+    caps = p.vol_max_tasks
+    weights = _SPREAD_SCALE // np.maximum(caps, 1)
+    n = np.bincount(p.opt_vol[chosen], minlength=p.num_volunteers) + _recent_tasks(p, prior)
+    use = present.any(axis=1) & (caps > 0)
+    spread = int((weights * n * n)[use].sum())
+    return top, int(at_cap[present].sum()), spread, int(present.sum())

@@ -11,7 +11,8 @@ the municipality, seed 0) planned over several ISO weeks with its history:
   re-plan), continuity, fairness, travel;
 * ``default, 1 % coverage tolerance``: the later tiers may give up 1 % of
   covered weight;
-* ``fairness before continuity``: the other order, for comparison;
+* ``fairness before continuity``: the other order, for comparison, also with
+  0.5 % tolerance on coverage (the fairness target's budget);
 * a re-plan of the ``default`` plan after one volunteer cancels a midweek day.
 
 Every plan is checked with :func:`matchkracht.check` (``max_team`` included).
@@ -51,6 +52,10 @@ RUNS: dict[str, tuple[tuple[str, ...] | None, dict[str, float]]] = {
     "default": (None, {}),
     "default, 1 % coverage tolerance": (None, {"coverage": 0.01}),
     "fairness before continuity": (("coverage", "fairness", "continuity", "travel"), {}),
+    "fairness before continuity, 0.5 % coverage tolerance": (
+        ("coverage", "fairness", "continuity", "travel"),
+        {"coverage": 0.005},
+    ),
 }
 
 

@@ -773,13 +773,7 @@ def _top_share(
     problem: Problem, options: IntArray, prior: Prior | None, values: npt.NDArray[np.bool_]
 ) -> int:
     """The least value of :func:`_max_share`'s variable for the plan ``values``."""
-    tasks, minutes = weekly_use(problem, options[values])
-    if prior is not None:
-        tasks = tasks + prior.tasks
-        minutes = minutes + prior.minutes
-    present = weekly_use(problem, options)[0] > 0
-    share = cap_share(problem, tasks, minutes)[present]
-    return int(np.ceil(SHARE_SCALE * share - 1e-9).max(initial=0))
+    return _fairness_parts(problem, options[values], options, prior)[0]
 
 
 #: Spread weights are scaled by this number divided by a volunteer's task cap.

@@ -265,7 +265,7 @@ def render(raw: pd.DataFrame, settings: dict[str, Any]) -> str:
         ("weighted_coverage", ".1%"),
         ("coverage_cost_pct", ".2f"),
         ("continuity_recurring", ".1%"),
-        ("max_load", ".2f"),
+        ("max_load", ".3f"),
         ("gini_load", ".3f"),
         ("at_cap", "d"),
         ("travel_km", ".0f"),

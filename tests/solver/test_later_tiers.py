@@ -126,3 +126,22 @@ def test_hold_rounds_the_inexact_double_of_an_integer_objective() -> None:
     m = cpsat.build_model(problem, options, ("coverage",))
     assert m.hold("coverage", 5.000000004, 0.0) == 5
     assert m.hold("coverage", 4.999999996, 0.0) == 5
+
+
+@pytest.mark.parametrize(
+    ("budget", "lns_only"),
+    [(1.0, True), (cpsat.LNS_ONLY_SECONDS_PER_OPTION * 50_000 * 1.01, False)],
+)
+def test_short_coverage_budgets_on_large_components_run_lns_only(
+    budget: float, lns_only: bool
+) -> None:
+    engine = cpsat.CpSatSolver(time_limit=10, seed=0)
+    solver = cp_model.CpSolver()
+    engine._params(solver, budget, 50_000, first=True)
+    assert solver.parameters.use_lns_only is lns_only
+    later = cp_model.CpSolver()
+    engine._params(later, budget, 50_000, first=False)  # only the coverage tier
+    assert later.parameters.use_lns_only is False
+    small = cp_model.CpSolver()
+    engine._params(small, 0.01, 1_000, first=True)  # small components keep the LP
+    assert small.parameters.use_lns_only is False

@@ -687,8 +687,8 @@ def _tier_fairness(
     LP bound was so weak that even a village of 600 options never proved
     optimal and every plan took the whole time limit.
     """
-    top, full, _ = _max_share(model, x, problem, options, prior, derived)
-    spread, _ = _spread(model, x, problem, options, prior, derived)
+    top, full = _max_share(model, x, problem, options, prior, derived)
+    spread = _spread(model, x, problem, options, prior, derived)
     steps: dict[str, cp_model.LinearExpr] = {
         "fairness:at_cap": -full,  # type: ignore[dict-item,operator]
         "fairness:peak": -top,  # type: ignore[dict-item,operator]
@@ -705,13 +705,13 @@ def _max_share(
     options: IntArray,
     prior: Prior | None = None,
     derived: list[tuple[cp_model.IntVar, Callable[[npt.NDArray[np.bool_]], int]]] | None = None,
-) -> tuple[cp_model.IntVar, cp_model.LinearExpr, int]:
+) -> tuple[cp_model.IntVar, cp_model.LinearExpr]:
     """The highest share of a weekly cap in use and who is at a cap.
 
-    Returns the highest share (per mille) as a new variable, the number of
+    Returns the highest share (per mille) as a new variable and the number of
     (volunteer, week) groups at a cap (a sum of new booleans, each of which
-    must be 1 when its group reaches ``max_tasks`` or ``max_minutes``), and the
-    number of groups. Weekly use of parts solved before (``prior``) counts.
+    must be 1 when its group reaches ``max_tasks`` or ``max_minutes``). Weekly
+    use of parts solved before (``prior``) counts.
     """
     p = problem
     pairs = p.opt_pair[options]
@@ -756,7 +756,7 @@ def _max_share(
             )
     if derived is not None:
         derived.append((top, partial(_top_share, problem, options, prior)))
-    return top, _lsum(fulls), len(fulls)
+    return top, _lsum(fulls)
 
 
 def _at_cap(
@@ -801,8 +801,8 @@ def _spread(
     options: IntArray,
     prior: Prior | None = None,
     derived: list[tuple[cp_model.IntVar, Callable[[npt.NDArray[np.bool_]], int]]] | None = None,
-) -> tuple[cp_model.LinearExpr | None, int]:
-    """The load spread to minimise, and an upper bound of it; recent history counts.
+) -> cp_model.LinearExpr | None:
+    """The load spread to minimise; recent history counts.
 
     Minimises the sum over volunteers of ``n**2 / max_tasks``, where ``n`` is the
     number of tasks in the horizon plus those in the three weeks before it (so
@@ -827,7 +827,7 @@ def _spread(
         if derived is not None:
             derived.append((sq, partial(_square, group, recent)))
         terms.append((_SPREAD_SCALE // cap) * sq)
-    return (_lsum(terms) if terms else None), _spread_ceiling(p, prior)
+    return _lsum(terms) if terms else None
 
 
 def _spread_ceiling(problem: Problem, prior: Prior | None) -> int:
@@ -1103,16 +1103,16 @@ class CpSatSolver:
                 # somebody is at a cap, so the highest share is 100 %: when the
                 # count was proven least (and kept whole), no plan does better
                 exact = status_names[-1:] == ["OPTIMAL"] and tolerance == 0
-                status_names.append("IMPLIED" if exact else "SKIPPED")
-                optimal &= exact
-                value = evaluate(tier, values)
-                tier_values[tier] = value
-                kept[tier] = m.hold(tier, value, tolerance)
-                continue
-            if s.hint and tier_budget < MIN_TIER_SECONDS_PER_OPTION * len(sel):
+                skipped = "IMPLIED" if exact else "SKIPPED"
+            elif s.hint and tier_budget < MIN_TIER_SECONDS_PER_OPTION * len(sel):
                 # too little time to even load the model: keep the plan so far
-                status_names.append("SKIPPED")
-                optimal = False
+                skipped, exact = "SKIPPED", False
+            else:
+                skipped = ""
+            if skipped:
+                # no solve: the plan so far keeps this tier's value
+                status_names.append(skipped)
+                optimal &= exact
                 value = evaluate(tier, values)
                 tier_values[tier] = value
                 kept[tier] = m.hold(tier, value, tolerance)

@@ -10,7 +10,16 @@ from matchkracht.errors import InvalidSettingsError
 
 __all__ = ["TIERS", "SolverSettings"]
 
-Tier = Literal["coverage", "stability", "continuity", "fairness", "travel"]
+Tier = Literal[
+    "coverage",
+    "stability",
+    "continuity",
+    "fairness",
+    "fairness:at_cap",
+    "fairness:peak",
+    "fairness:spread",
+    "travel",
+]
 #: Objective tiers, in the default lexicographic order. ``stability`` only acts
 #: when re-planning (it keeps the previous plan's assignments).
 TIERS: tuple[Tier, ...] = ("coverage", "stability", "continuity", "fairness", "travel")
@@ -36,10 +45,15 @@ class SolverSettings(BaseModel):
     tiers
         The objective tiers in lexicographic order; ``coverage`` must be first.
         Each later tier is optimised with the earlier ones held at their values
-        (less the tier's tolerance).
+        (less the tier's tolerance). ``fairness`` stands for its three steps in
+        order, ``fairness:at_cap``, ``fairness:peak`` and ``fairness:spread``;
+        instead of it, the steps may be placed one by one (for example
+        ``fairness:at_cap`` before ``continuity``: nobody at a cap every week
+        before familiar faces).
     tolerance
         Per tier, the share of its value that later tiers may give up, e.g.
         ``{"coverage": 0.01}``: continuity may cost up to 1 % of covered weight.
+        A fairness step without its own tolerance takes ``fairness``'s.
     grid
         Start times are whole multiples of this many minutes.
     hint
@@ -66,6 +80,8 @@ class SolverSettings(BaseModel):
     def _tiers(cls, v: tuple[Tier, ...]) -> tuple[Tier, ...]:
         if not v or v[0] != "coverage" or len(set(v)) != len(v):
             raise ValueError("distinct tiers starting with 'coverage'")
+        if "fairness" in v and any(t.startswith("fairness:") for t in v):
+            raise ValueError("either 'fairness' or its steps ('fairness:at_cap', ...), not both")
         return v
 
     @classmethod

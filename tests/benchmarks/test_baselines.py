@@ -299,10 +299,11 @@ def test_weeks_runner_measures_tiers_and_a_replan(tmp_path: Path) -> None:
     assert replan["changed_unaffected"] == 0
     assert replan["kept"] + replan["reassigned"] + replan["moved"] + replan["dropped"] >= 1
     # a plan with nobody at a cap can cover no more than that bound
-    capped = raw[raw["run"].str.startswith("bound: nobody at a cap")].iloc[0]
+    capped = raw[raw["run"].str.startswith("bound: nobody at a weekly cap")].iloc[0]
     assert 0 < capped["weighted_coverage"] <= 1
-    found = raw[raw["run"].str.startswith("nobody at a cap: best plan")].iloc[0]
-    assert found["max_load"] < 1 and found["at_cap"] == 0
+    found = raw[raw["run"].str.startswith("nobody at a weekly cap: best plan")].iloc[0]
+    assert found["max_week_load"] < 1 and found["at_cap"] == 0
+    assert found["max_load"] <= found["max_week_load"]
     assert found["weighted_coverage"] <= capped["weighted_coverage"] + 1e-9
     text = weeks.render(raw, {"weeks": 2})
     assert "continuity (recurring)" in text and "Re-plan:" in text
@@ -322,6 +323,9 @@ def test_at_cap_counts_volunteer_weeks_at_a_cap() -> None:
     assert plan.metrics["covered"] == 2
     used = plan.assignments["volunteer_id"].value_counts().to_dict()
     assert weeks.at_cap(reg, plan) == int(used.get("v1", 0) >= 1)
+    # a one-week plan: at a cap every week is at a cap this week, a load of 100 %
+    assert weeks.at_cap_every_week(reg, plan, 1) == weeks.at_cap(reg, plan)
+    assert (plan.metrics["max_load"] == 1.0) == bool(weeks.at_cap(reg, plan))
 
 
 def test_below_cap_finds_and_bounds_what_a_plan_without_full_caps_can_cover() -> None:

@@ -449,6 +449,8 @@ def test_deterministic_mode_repeats_the_plan(
         {"tiers": ("continuity", "coverage")},
         {"tiers": ("coverage", "coverage")},
         {"tiers": ()},
+        {"tiers": ("coverage", "fairness", "fairness:peak")},
+        {"tiers": ("coverage", "fairness:nobody")},
         {"seed": -3},
         {"workers": -1},
         {"tolerance": {"coverage": 1.5}},

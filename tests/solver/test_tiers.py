@@ -200,6 +200,40 @@ def test_fairness_keeps_volunteers_off_their_caps_when_the_peak_is_forced() -> N
     assert fair.metrics["status"] == "optimal"
 
 
+def test_fairness_lowers_the_horizon_load_over_two_weeks() -> None:
+    # one weekly task, two weeks; v1 (cap 1, nearest) would take both and be at its
+    # cap every week (load 100 %); with fairness each takes one week (load 50 %)
+    vols = [
+        b.volunteer("v1", max_tasks_per_week=1),
+        b.volunteer("v2", lat=b.north(2.0), max_tasks_per_week=1),
+    ]
+    reg = b.registry(vols, needs=[b.need("n1", continuity="none")])
+    plain = _solve(reg, weeks=2, tiers=WITHOUT_FAIRNESS)
+    fair = _solve(reg, weeks=2)
+    assert set(_who(plain).values()) == {"v1"}
+    assert plain.metrics["max_load"] == plain.metrics["max_week_load"] == 1.0
+    assert sorted(_who(fair).values()) == ["v1", "v2"]
+    assert fair.metrics["max_load"] == 0.5 and fair.metrics["max_week_load"] == 1.0
+    assert fair.metrics["covered"] == plain.metrics["covered"] == 2
+
+
+def test_at_cap_before_continuity_takes_a_familiar_face_off_a_cap_for_one_week() -> None:
+    # v1 helped the client before and may take one task a week: continuity gives v1
+    # both Mondays (at the cap every week). With ``fairness:at_cap`` before
+    # continuity, v2 takes one of them; after continuity (the default) it cannot.
+    vols = [b.volunteer("v1", max_tasks_per_week=1), b.volunteer("v2", max_tasks_per_week=1)]
+    reg = b.registry(vols, needs=[b.need("n1")], history=[b.history("v1")])
+    default = _solve(reg, weeks=2)
+    assert set(_who(default).values()) == {"v1"}
+    assert default.metrics["max_load"] == 1.0
+    order = ("coverage", "fairness:at_cap", "continuity", "fairness:peak", "travel")
+    first = _solve(reg, weeks=2, tiers=order)
+    assert sorted(_who(first).values()) == ["v1", "v2"]
+    assert first.metrics["max_load"] == 0.5
+    assert first.metrics["continuity"] < default.metrics["continuity"]
+    assert set(first.metadata["solver_stats"]["tiers"]) == set(order)
+
+
 # -- tolerance -----------------------------------------------------------------------------
 def test_coverage_tolerance_lets_continuity_win() -> None:
     # two simultaneous tasks of one client: v1 is familiar, v2 would be a new face.

@@ -66,3 +66,21 @@ def test_the_face_of_week_one_stays_familiar_in_week_two(split_every_week: None)
     # travel alone would take v2 in the second week
     plan = mk.match(reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, tiers=("coverage", "travel"))
     assert plan.assignments["volunteer_id"].tolist() == ["v1", "v2"]
+
+
+def test_the_last_week_keeps_who_was_at_a_cap_every_week_off_it(split_every_week: None) -> None:
+    # v1 (cap 1, nearest) is the only one free in week 1; in week 2 v1 or v2 can
+    # come. Week 2 sees week 1's load: with fairness:at_cap before travel, v2 comes
+    # (v1 would be at the cap in every week); by travel alone v1 comes again.
+    vols = [
+        b.volunteer("v1", max_tasks_per_week=1),
+        b.volunteer("v2", lat=b.north(2.0), unavailable=b.day(0), max_tasks_per_week=1),
+    ]
+    reg = b.registry(vols, needs=[b.need("n1", continuity="none")])
+    for tiers, second in [(("coverage", "fairness:at_cap", "travel"), "v2"),
+                          (("coverage", "travel"), "v1")]:  # fmt: skip
+        plan = mk.match(reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, workers=2, tiers=tiers)
+        assert mk.check(reg, plan).empty
+        assert plan.metadata["solver_stats"]["week_parts"] == 2
+        assert plan.assignments["volunteer_id"].tolist() == ["v1", second]
+        assert plan.metrics["max_load"] == (0.5 if second == "v2" else 1.0)

@@ -201,12 +201,12 @@ class _Model:
         return keep
 
     def add_steps(
-        self, build: Callable[[], dict[str, cp_model.LinearExpr]]
+        self, name: str, build: Callable[[], dict[str, cp_model.LinearExpr]]
     ) -> cp_model.LinearExpr | None:
-        """Build a tier of several steps; keep every step's objective, return the first's."""
+        """Build a tier of several steps; keep every step's objective, return step ``name``'s."""
         steps = build()
         self.tiers.update(steps)
-        return next(iter(steps.values()), None)
+        return steps.get(name)
 
     def tier(self, name: str) -> cp_model.LinearExpr | None:
         """The objective of tier ``name``, adding its variables to the model on first use.
@@ -669,19 +669,23 @@ def _tier_fairness(
 ) -> dict[str, cp_model.LinearExpr]:
     """Objective tier 4: fair load, as three steps solved one after another.
 
-    ``fairness:at_cap`` minimises the number of (volunteer, week) at a cap (at
-    their task or hours limit); ``fairness:peak`` the highest share of a weekly
-    cap in use (per mille); ``fairness:spread`` the spread of the load over the
-    horizon with recent history (see :func:`_spread`). Returns the three
-    objectives to maximise (negated), by step name. ``derived`` collects the
-    new variables with how to compute them from a plan (for complete hints).
+    A volunteer's *load* is the mean, over the horizon's ISO weeks, of the
+    highest share of a weekly cap in use that week (see :func:`_week_state`).
+    ``fairness:at_cap`` minimises the number of volunteers at a cap (their task
+    or hours limit) in every week of the horizon, that is with a load of 100 %;
+    ``fairness:peak`` the highest load (per mille); ``fairness:spread`` the
+    spread of the load over the horizon with recent history (see
+    :func:`_spread`). Returns the three objectives to maximise (negated), by
+    step name. ``derived`` collects the new variables with how to compute them
+    from a plan (for complete hints).
 
-    The order gives the same plans as "highest share first, then the count":
-    the share is 100 % exactly when somebody is at a cap, so the least highest
-    share is below 100 % exactly when the least count is 0. The count is the
-    easier one for CP-SAT to prove: when it is at least 1 the highest share is
-    100 % and its step is not solved at all (status ``IMPLIED``); minimising
-    it directly could not be proven in a village of 600 options.
+    The order gives the same plans as "highest load first, then the count": the
+    highest load is 100 % exactly when somebody is at a cap every week, so the
+    least highest load is below 100 % exactly when the least count is 0. The
+    count is the easier one for CP-SAT to prove: when it is at least 1 the
+    highest load is 100 % and its step is not solved at all (status
+    ``IMPLIED``); minimising the highest load directly could not be proven in a
+    village of 600 options.
 
     One weighted objective of the three (big coefficients) was tried first: its
     LP bound was so weak that even a village of 600 options never proved
@@ -698,6 +702,63 @@ def _tier_fairness(
     return steps
 
 
+@dataclass(frozen=True)
+class _WeekState:
+    """Per (volunteer, week) of a component: what a model of it decides and what is fixed.
+
+    Attributes
+    ----------
+    present : numpy.ndarray of bool
+        The component has options of the volunteer in the week (active
+        volunteers only): the model decides the week's load.
+    share : numpy.ndarray of int
+        Elsewhere, the week's load in per mille, fixed: weeks before the
+        component's first week take it from ``prior`` (parts solved before);
+        other weeks count as empty, 0.
+    full : numpy.ndarray of bool
+        Elsewhere, whether the week counts as at a cap, on the same rules.
+    """
+
+    present: npt.NDArray[np.bool_]
+    share: IntArray
+    full: npt.NDArray[np.bool_]
+
+    @property
+    def counted(self) -> npt.NDArray[np.bool_]:
+        """Volunteers who can be at a cap in every week (a load of 100 %)."""
+        return np.asarray(self.present.any(axis=1) & (self.present | self.full).all(axis=1))
+
+
+def _week_state(problem: Problem, options: IntArray, prior: Prior | None) -> _WeekState:
+    """The :class:`_WeekState` of the component ``options`` (``prior``: parts solved before).
+
+    A split component's parts are solved one after another. When they are the
+    ISO weeks of a horizon, week *k* sees the load of weeks 1..k-1 and counts
+    later weeks as empty: nobody can be at a cap in every week until the last
+    week, which sees the whole horizon and keeps those at a cap in every week
+    so far off their cap (when coverage and the tiers before allow).
+    """
+    p = problem
+    weeks = max(p.num_weeks, 1)
+    active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
+    key = p.opt_vol[options] * weeks + p.task_week[p.opt_task[options]]
+    inside = np.bincount(key, minlength=p.num_volunteers * weeks).reshape(-1, weeks)
+    present = (inside > 0) & active[:, None]
+    share = np.zeros((p.num_volunteers, weeks), dtype=np.int64)
+    full = np.zeros((p.num_volunteers, weeks), dtype=bool)
+    if prior is not None and len(options):
+        first = int(p.task_week[p.opt_task[options]].min())
+        past = np.zeros_like(full)
+        past[:, :first] = True
+        had = cap_share(p, prior.tasks, prior.minutes)
+        share[past] = np.ceil(SHARE_SCALE * had[past] - 1e-9).astype(np.int64)
+        had_full = (prior.tasks >= p.vol_max_tasks[:, None]) | (
+            prior.minutes >= p.vol_max_minutes[:, None]
+        )
+        full[past] = (had_full & active[:, None])[past]
+    return _WeekState(present, share, full)
+
+
 def _max_share(
     model: cp_model.CpModel,
     x: list[cp_model.IntVar],
@@ -706,57 +767,71 @@ def _max_share(
     prior: Prior | None = None,
     derived: list[tuple[cp_model.IntVar, Callable[[npt.NDArray[np.bool_]], int]]] | None = None,
 ) -> tuple[cp_model.IntVar, cp_model.LinearExpr]:
-    """The highest share of a weekly cap in use and who is at a cap.
+    """The highest load of a volunteer and who is at a cap every week.
 
-    Returns the highest share (per mille) as a new variable and the number of
-    (volunteer, week) groups at a cap (a sum of new booleans, each of which
-    must be 1 when its group reaches ``max_tasks`` or ``max_minutes``). Weekly
-    use of parts solved before (``prior``) counts.
+    Returns the highest load (per mille, see :func:`_week_state`) as a new
+    variable and the number of volunteers at a cap in every week of the
+    horizon (a sum of new booleans, each of which must be 1 when its volunteer
+    reaches ``max_tasks`` or ``max_minutes`` in every week). Weekly use of
+    parts solved before (``prior``) counts.
     """
     p = problem
+    weeks_n = max(p.num_weeks, 1)
+    state = _week_state(p, options, prior)
+    counted = state.counted
     pairs = p.opt_pair[options]
     vols = p.pair_vol[pairs]
     weeks = p.task_week[p.pair_task[pairs]]
-    key = vols * max(p.num_weeks, 1) + weeks
     top = model.new_int_var(0, SHARE_SCALE, "")
-    fulls: list[cp_model.IntVar] = []
-    for group in _groups(key):
+    # per volunteer: the weekly shares (variables) and at-cap booleans of its groups
+    shares: dict[int, list[cp_model.IntVar]] = {}
+    fulls: dict[int, list[tuple[cp_model.IntVar, Callable[[npt.NDArray[np.bool_]], int]]]] = {}
+    for group in _groups(vols * weeks_n + weeks):
         v = int(vols[group[0]])
         w = int(weeks[group[0]])
+        if not state.present[v, w]:
+            continue  # an inactive volunteer (no options exist for one)
         had_tasks = int(prior.tasks[v, w]) if prior is not None else 0
         had_minutes = int(prior.minutes[v, w]) if prior is not None else 0
         xs = [x[i] for i in group.tolist()]
         cap_tasks, cap_minutes = int(p.vol_max_tasks[v]), int(p.vol_max_minutes[v])
-        if cap_tasks <= 0 or cap_minutes <= 0:
-            continue  # no options exist for an inactive volunteer
-        full = model.new_bool_var("")
-        fulls.append(full)
+        occupied = p.pair_occupied[pairs[group]]
         n = _lsum(xs) + had_tasks
-        minutes = cp_model.LinearExpr.weighted_sum(xs, p.pair_occupied[pairs[group]].tolist())
-        minutes = minutes + had_minutes
-        model.add(cap_tasks * top >= SHARE_SCALE * n)
-        model.add(cap_minutes * top >= SHARE_SCALE * minutes)
-        # below both caps unless counted as full
-        model.add(n <= cap_tasks - 1 + full)
-        model.add(minutes <= cap_minutes - 1 + cap_minutes * full)
+        minutes = cp_model.LinearExpr.weighted_sum(xs, occupied.tolist()) + had_minutes
+        use = (group, had_tasks, had_minutes, cap_tasks, cap_minutes, occupied)
+        if weeks_n == 1:
+            share: cp_model.IntVar = top  # one week: the load is the week's share
+        else:
+            share = model.new_int_var(0, SHARE_SCALE, "")
+            shares.setdefault(v, []).append(share)
+            if derived is not None:
+                derived.append((share, partial(_week_share, *use)))
+        model.add(cap_tasks * share >= SHARE_SCALE * n)
+        model.add(cap_minutes * share >= SHARE_SCALE * minutes)
+        if counted[v]:
+            full = model.new_bool_var("")
+            # below both caps unless counted as full
+            model.add(n <= cap_tasks - 1 + full)
+            model.add(minutes <= cap_minutes - 1 + cap_minutes * full)
+            fulls.setdefault(v, []).append((full, partial(_at_cap, *use)))
+    for v, week_shares in shares.items():
+        fixed = int(state.share[v][~state.present[v]].sum())
+        model.add(weeks_n * top >= _lsum(week_shares) + fixed)  # type: ignore[arg-type]
+    every: list[cp_model.IntVar] = []
+    for group_fulls in fulls.values():
+        if len(group_fulls) == 1:
+            every.append(group_fulls[0][0])
+        else:
+            all_full = model.new_bool_var("")
+            model.add(all_full >= _lsum([f for f, _ in group_fulls]) - (len(group_fulls) - 1))
+            every.append(all_full)
+            if derived is not None:
+                derived.append((all_full, partial(_every, [fn for _, fn in group_fulls])))
         if derived is not None:
-            derived.append(
-                (
-                    full,
-                    partial(
-                        _at_cap,
-                        group,
-                        had_tasks,
-                        had_minutes,
-                        cap_tasks,
-                        cap_minutes,
-                        p.pair_occupied[pairs[group]],
-                    ),
-                )
-            )
+            derived.extend(group_fulls)
     if derived is not None:
         derived.append((top, partial(_top_share, problem, options, prior)))
-    return top, _lsum(fulls)
+    return top, _lsum(every)  # type: ignore[arg-type]
 
 
 def _at_cap(
@@ -773,6 +848,27 @@ def _at_cap(
     n = int(chosen.sum()) + had_tasks
     minutes = int(occupied[chosen].sum()) + had_minutes
     return int(n >= cap_tasks or minutes >= cap_minutes)
+
+
+def _week_share(
+    group: IntArray,
+    had_tasks: int,
+    had_minutes: int,
+    cap_tasks: int,
+    cap_minutes: int,
+    occupied: IntArray,
+    values: npt.NDArray[np.bool_],
+) -> int:
+    """The week's share of a cap (per mille, rounded up) of ``group``'s chosen options."""
+    chosen = values[group]
+    n = int(chosen.sum()) + had_tasks
+    minutes = int(occupied[chosen].sum()) + had_minutes
+    return max(-(-SHARE_SCALE * n // cap_tasks), -(-SHARE_SCALE * minutes // cap_minutes))
+
+
+def _every(fns: list[Callable[[npt.NDArray[np.bool_]], int]], values: npt.NDArray[np.bool_]) -> int:
+    """1 when every one of ``fns`` gives 1 for ``values``."""
+    return int(all(fn(values) for fn in fns))
 
 
 def _top_share(
@@ -893,12 +989,17 @@ def build_model(
             continue
         if tier == "continuity":
             m.pending[tier] = partial(_tier_continuity, model, x, problem, options, aux, prior)
-        elif tier in ("fairness", FAIRNESS_STEPS[0]):
-            m.pending[FAIRNESS_STEPS[0]] = partial(
-                m.add_steps, partial(_tier_fairness, model, x, problem, options, prior, m.aux_fn)
+        elif tier.startswith("fairness"):
+            # all steps are built when the first of them is asked for
+            first = next(t for t in solve_steps(tiers) if t.startswith("fairness"))
+            m.pending.setdefault(
+                first,
+                partial(
+                    m.add_steps,
+                    first,
+                    partial(_tier_fairness, model, x, problem, options, prior, m.aux_fn),
+                ),
             )
-        elif tier in FAIRNESS_STEPS:
-            continue  # built with the first step
         else:
             m.pending[tier] = partial(_TIER_BUILDERS[tier], model, x, problem, options)
     return m
@@ -1064,6 +1165,7 @@ class CpSatSolver:
         spent = 0.0 if s.deterministic else time.perf_counter() - t_build
         tier_values: dict[str, float] = {}
         status_names: list[str] = []
+        step_status: dict[str, str] = {}
         kept: dict[str, int] = {}
         greedy_start = values.copy()
         # once restricted (large components, tiers after coverage), the model
@@ -1076,7 +1178,8 @@ class CpSatSolver:
         steps = solve_steps(s.tiers)
         coverage_seconds = 0.0
         for k, tier in enumerate(steps):
-            tolerance = s.tolerance.get(tier.split(":")[0], 0.0)  # type: ignore[call-overload]
+            # a fairness step's own tolerance, else the whole tier's
+            tolerance = s.tolerance.get(tier, s.tolerance.get(tier.split(":")[0], 0.0))  # type: ignore[call-overload]
             if k == 1 and len(options) >= LARGE_COMPONENT:
                 keep = _relevant_options(problem, options, values | greedy_start, prior)
                 if not keep.all():
@@ -1102,7 +1205,7 @@ class CpSatSolver:
             if tier == "fairness:peak" and evaluate("fairness:at_cap", values) < 0:
                 # somebody is at a cap, so the highest share is 100 %: when the
                 # count was proven least (and kept whole), no plan does better
-                exact = status_names[-1:] == ["OPTIMAL"] and tolerance == 0
+                exact = step_status.get("fairness:at_cap") == "OPTIMAL" and tolerance == 0
                 skipped = "IMPLIED" if exact else "SKIPPED"
             elif s.hint and tier_budget < MIN_TIER_SECONDS_PER_OPTION * len(sel):
                 # too little time to even load the model: keep the plan so far
@@ -1112,6 +1215,7 @@ class CpSatSolver:
             if skipped:
                 # no solve: the plan so far keeps this tier's value
                 status_names.append(skipped)
+                step_status[tier] = skipped
                 optimal &= exact
                 value = evaluate(tier, values)
                 tier_values[tier] = value
@@ -1129,6 +1233,7 @@ class CpSatSolver:
             if s.deterministic:
                 spent += solver.deterministic_time
             status_names.append(solver.status_name(code))
+            step_status[tier] = status_names[-1]
             if k == 0:
                 coverage_seconds = time.perf_counter() - t_build
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -1208,8 +1313,6 @@ def _relevant_options(
     relevant[pairs[chosen]] = True
     relevant |= p.pair_helped | p.pair_preferred | p.pair_team_known
     keep = relevant[pairs]
-    if prior is not None:
-        keep |= np.isin(face_keys(p, options)[0], prior.faces)
     return np.asarray(keep)
 
 
@@ -1268,29 +1371,41 @@ def _evaluate(
     return -float(travel_units(p, chosen).sum())
 
 
+def _every_week_at_cap(
+    problem: Problem, state: _WeekState, tasks: IntArray, minutes: IntArray
+) -> npt.NDArray[np.bool_]:
+    """Per volunteer: at a cap in every week (``tasks``, ``minutes``: weekly use)."""
+    p = problem
+    at_cap = (tasks >= p.vol_max_tasks[:, None]) | (minutes >= p.vol_max_minutes[:, None])
+    return np.asarray(np.where(state.present, at_cap, state.full).all(axis=1) & state.counted)
+
+
 def _fairness_parts(
     problem: Problem, chosen: IntArray, options: IntArray, prior: Prior | None = None
 ) -> tuple[int, int, int, int]:
     """The fairness steps' values for the ``chosen`` options of a model of ``options``.
 
-    Returns the highest share of a weekly cap (per mille), the number of
-    (volunteer, week) at a cap, the spread, and the number of (volunteer, week)
-    groups; as the model counts them: over the groups that have options in
-    ``options``, with the use of ``prior`` added.
+    Returns the highest load (per mille), the number of volunteers at a cap in
+    every week, the spread, and the number of (volunteer, week) groups; as the
+    model counts them (see :func:`_week_state`): over the volunteers that have
+    options in ``options``, with the use of ``prior`` added.
     """
     p = problem
+    state = _week_state(p, options, prior)
     tasks, minutes = weekly_use(p, chosen)
     if prior is not None:
         tasks += prior.tasks
         minutes += prior.minutes
-    share = cap_share(p, tasks, minutes)
-    active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
-    present = (weekly_use(p, options)[0] > 0) & active[:, None]
-    top = int(np.ceil(SHARE_SCALE * share[present] - 1e-9).max(initial=0))
-    at_cap = (tasks >= p.vol_max_tasks[:, None]) | (minutes >= p.vol_max_minutes[:, None])
+    present = state.present
+    week_share = np.ceil(SHARE_SCALE * cap_share(p, tasks, minutes) - 1e-9).astype(np.int64)
+    total = np.where(present, week_share, state.share).sum(axis=1)
+    weeks = max(p.num_weeks, 1)
+    used = present.any(axis=1)
+    top = int((-(-total[used] // weeks)).max(initial=0))
+    every = _every_week_at_cap(p, state, tasks, minutes)
     caps = p.vol_max_tasks
     weights = _SPREAD_SCALE // np.maximum(caps, 1)
     n = np.bincount(p.opt_vol[chosen], minlength=p.num_volunteers) + _recent_tasks(p, prior)
-    use = present.any(axis=1) & (caps > 0)
+    use = used & (caps > 0)
     spread = int((weights * n * n)[use].sum())
-    return top, int(at_cap[present].sum()), spread, int(present.sum())
+    return top, int(every.sum()), spread, int(present.sum())

@@ -116,7 +116,8 @@ def test_restricted_model_holds_only_relevant_pairs() -> None:
     kept_pairs = np.unique(pairs[keep])
     assert np.array_equal(keep, np.isin(pairs, kept_pairs))
     assert not keep.all()
-    sol = _solve(problem, ("coverage", "continuity", "fairness", "travel"))
+    # (with fairness, options that relieve volunteers at a cap are kept too: see below)
+    sol = _solve(problem, ("coverage", "continuity", "travel"))
     chosen_pairs = set(problem.opt_pair[sol.options].tolist())
     # the coverage plan's pairs plus the relevant ones: nothing outside them appears
     cov = _solve(problem, ("coverage",))
@@ -151,3 +152,56 @@ def test_short_coverage_budgets_on_large_components_run_lns_only(
     small = cp_model.CpSolver()
     engine._params(small, 0.01, 1_000, first=True)  # small components keep the LP
     assert small.parameters.use_lns_only is False
+
+
+def _relief_case(second_free: bool) -> tuple[mk.Problem, np.ndarray, np.ndarray]:
+    # one task a week; v1 (cap 1) holds it; v2 can take it only when free that day
+    vols = [
+        b.volunteer("v1", max_tasks_per_week=1),
+        b.volunteer("v2", max_tasks_per_week=1, unavailable="" if second_free else b.day(0)),
+    ]
+    reg = b.registry(vols, needs=[b.need("n1", continuity="none")])
+    problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, 1))
+    options = np.arange(problem.num_options)
+    values = problem.pair_vol[problem.opt_pair[options]] == 0
+    values &= np.arange(len(options)) == np.flatnonzero(values)[0]
+    return problem, options, values
+
+
+def test_relieve_moves_a_task_off_a_volunteer_at_a_cap() -> None:
+    problem, options, values = _relief_case(second_free=True)
+    calendar = cpsat.Calendar(problem)
+    out = cpsat.relieve(problem, options, values, calendar)
+    assert out.sum() == 1
+    assert problem.opt_vol[options[out]].tolist() == [1]
+    assert problem.opt_task[options[out]].tolist() == problem.opt_task[options[values]].tolist()
+    # the calendar given is not changed
+    assert calendar.tasks.sum() == 0
+
+
+@pytest.mark.parametrize(("slack", "kept"), [(0.0, 1), (4.0, 0)])
+def test_relieve_leaves_a_task_open_only_within_the_slack(slack: float, kept: int) -> None:
+    problem, options, values = _relief_case(second_free=False)
+    out = cpsat.relieve(problem, options, values, cpsat.Calendar(problem), slack=slack)
+    assert out.sum() == kept
+    assert (out <= values).all()
+
+
+def test_calendar_release_frees_what_take_used() -> None:
+    problem, options, values = _relief_case(second_free=True)
+    cal = cpsat.Calendar(problem)
+    o = int(options[values][0])
+    cal.take(o)
+    assert not cal.fits(o)
+    cal.release(o)
+    assert cal.fits(o) and cal.tasks.sum() == 0 and cal.minutes.sum() == 0
+
+
+def test_relief_options_are_the_free_candidates_of_tasks_held_at_a_cap() -> None:
+    problem, options, values = _relief_case(second_free=True)
+    relief = cpsat._relief_options(problem, options, values, None)
+    task = problem.opt_task[options[values]][0]
+    free = (problem.opt_task[options] == task) & (problem.opt_vol[options] == 1)
+    assert np.array_equal(relief, free)
+    keep = cpsat._relevant_options(problem, options, values, None, fairness=True)
+    assert keep[free].all()

@@ -77,6 +77,20 @@ class Calendar:
         if p.need_team_cap[p.task_need[t]] >= 0 and not p.pair_team_known[pair]:
             self.team.setdefault(int(p.task_need[t]), set()).add(v)
 
+    def release(self, o: int) -> None:
+        """Forget option ``o`` (taken before): its time and weekly use are free again.
+
+        Care-team membership stays (a volunteer may hold other tasks of the
+        need), so :meth:`fits` stays on the safe side.
+        """
+        p = self.p
+        pair = p.opt_pair[o]
+        v, t = int(p.pair_vol[pair]), int(p.pair_task[pair])
+        w = int(p.task_week[t])
+        self.tasks[v, w] -= 1
+        self.minutes[v, w] -= p.pair_occupied[pair]
+        self.busy[v].remove((int(p.opt_depart[o]), int(p.opt_return[o])))
+
 
 def greedy_options(
     problem: Problem,

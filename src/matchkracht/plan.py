@@ -43,7 +43,8 @@ class Plan:
         need_id, client_id, kind, window_start, missing, reason_code, reason``.
     metrics : dict
         ``tasks, covered, coverage, weighted_coverage, travel_km, continuity,
-        max_load, gini_load, solve_seconds, status, bound`` and more.
+        max_load, max_week_load, gini_load, solve_seconds, status, bound`` and
+        more (see the data contract in ``docs/data-contract.md``).
     metadata : dict
         Horizon, grid, engine, settings, seed and library versions.
     """
@@ -69,7 +70,8 @@ class Plan:
             f"  weighted coverage  {m['weighted_coverage']:.1%} (proven bound {bound})",
             f"  continuity         {m['continuity']:.1%} of assignments by a familiar volunteer",
             f"  travel             {m['travel_km']:.1f} km",
-            f"  load               max {m['max_load']:.0%} of a weekly cap, gini {m['gini_load']:.2f}",
+            f"  load               max {m['max_load']:.0%} of a weekly cap"
+            f" (busiest week {m.get('max_week_load', m['max_load']):.0%}), gini {m['gini_load']:.2f}",
         ]
         if len(self.unmatched):
             counts = self.unmatched["reason_code"].value_counts()

@@ -205,3 +205,29 @@ def test_relief_options_are_the_free_candidates_of_tasks_held_at_a_cap() -> None
     assert np.array_equal(relief, free)
     keep = cpsat._relevant_options(problem, options, values, None, fairness=True)
     assert keep[free].all()
+
+
+def _swap_case(familiar_free: bool) -> tuple[mk.Problem, np.ndarray, np.ndarray]:
+    # v1 helped the client before; the plan gives the task to v2, a new face
+    vols = [
+        b.volunteer("v1", unavailable="" if familiar_free else b.day(0)),
+        b.volunteer("v2"),
+    ]
+    reg = b.registry(vols, needs=[b.need("n1")], history=[b.history("v1")])
+    problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, 1))
+    options = np.arange(problem.num_options)
+    values = problem.opt_vol[options] == 1
+    values &= np.arange(len(options)) == np.flatnonzero(values)[0]
+    return problem, options, values
+
+
+@pytest.mark.parametrize("familiar_free", [True, False])
+def test_familiar_swaps_hand_a_task_to_a_past_helper_who_fits(familiar_free: bool) -> None:
+    problem, options, values = _swap_case(familiar_free)
+    out = cpsat.familiar_swaps(problem, options, values, cpsat.Calendar(problem))
+    assert out.sum() == 1
+    assert problem.opt_task[options[out]].tolist() == problem.opt_task[options[values]].tolist()
+    assert problem.opt_vol[options[out]].tolist() == ([0] if familiar_free else [1])
+    before = cpsat._evaluate("continuity", values, problem, options)
+    after = cpsat._evaluate("continuity", out, problem, options)
+    assert after > before if familiar_free else after == before

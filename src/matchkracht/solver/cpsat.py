@@ -1208,6 +1208,14 @@ class CpSatSolver:
                 and all(evaluate(t, greedy_start) >= v for t, v in kept.items())
             ):
                 values = greedy_start.copy()
+            if tier == "continuity" and calendar is not None:
+                # start from the plan with tasks handed to familiar faces that fit
+                swapped = values.copy()
+                swapped[sel] = familiar_swaps(problem, options[sel], values[sel], calendar, prior)
+                if evaluate(tier, swapped) > evaluate(tier, values) and all(
+                    evaluate(t, swapped) >= v for t, v in kept.items()
+                ):
+                    values = swapped
             if tier == "fairness:at_cap" and calendar is not None:
                 # start from a plan that moves tasks off those at a cap every
                 # week, when it keeps the tiers before
@@ -1249,15 +1257,20 @@ class CpSatSolver:
             solver = cp_model.CpSolver()
             self._params(solver, tier_budget, len(sel), first=k == 0)
             code = solver.solve(m.model)
-            logger.debug(
-                "step %s: %d options, %.2f s budget, %.2f s, %s, value %s",
-                tier,
-                len(sel),
-                tier_budget,
-                solver.wall_time,
-                solver.status_name(code),
-                solver.objective_value if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None,
-            )
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "step %s: %d options, %.2f s budget, %.2f s, %s, from %s to %s (bound %s)",
+                    tier,
+                    len(sel),
+                    tier_budget,
+                    solver.wall_time,
+                    solver.status_name(code),
+                    evaluate(tier, values),
+                    solver.objective_value
+                    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+                    else None,
+                    solver.best_objective_bound,
+                )
             if s.deterministic:
                 spent += solver.deterministic_time
             status_names.append(solver.status_name(code))
@@ -1439,6 +1452,63 @@ def relieve(
             )
             if moved and below:
                 break
+    return out
+
+
+def familiar_swaps(
+    problem: Problem,
+    options: IntArray,
+    values: npt.NDArray[np.bool_],
+    calendar: Calendar,
+    prior: Prior | None = None,
+) -> npt.NDArray[np.bool_]:
+    """The plan ``values`` with tasks handed to familiar faces where one fits.
+
+    A quick start for the continuity tier. Each chosen, unlocked option that
+    alone brings a new face or a new weekly slot (see :func:`new_faces`) goes
+    to another candidate of the same task who brings neither (a past helper, a
+    face or slot of the plan or of parts solved before) and still fits (caps,
+    overlaps, care teams). Coverage stays the same and the count of new faces
+    and slots only falls. ``calendar`` holds what other components and earlier
+    parts took.
+    """
+    p = problem
+    cal = calendar.copy()
+    out = values.copy()
+    for o in options[values].tolist():
+        cal.take(o)
+    face, slot = new_faces(p, options, prior)
+    faces: dict[int, int] = {}
+    slots: dict[int, int] = {}
+    for i in np.flatnonzero(values).tolist():
+        faces[int(face[i])] = faces.get(int(face[i]), 0) + 1
+        slots[int(slot[i])] = slots.get(int(slot[i]), 0) + 1
+    vol = p.opt_vol[options]
+    task = p.opt_task[options]
+    by_task = np.argsort(task, kind="stable")
+    starts = np.searchsorted(task[by_task], np.arange(p.num_tasks + 1))
+    costly = values & ((face >= 0) | (slot >= 0)) & ~p.opt_locked[options]
+    for i in np.flatnonzero(costly).tolist():
+        gain = int(face[i] >= 0 and faces[int(face[i])] == 1)
+        gain += int(slot[i] >= 0 and slots[int(slot[i])] == 1)
+        if not gain:
+            continue  # others bring the same face and slot: nothing to win
+        there = by_task[starts[task[i]] : starts[task[i] + 1]]
+        serving = set(vol[there[out[there]]].tolist())
+        for j in there.tolist():
+            f, s = int(face[j]), int(slot[j])
+            if (f >= 0 and not faces.get(f)) or (s >= 0 and not slots.get(s)):
+                continue  # would bring a new face or slot itself
+            if vol[j] in serving or not cal.fits(int(options[j])):
+                continue
+            out[i], out[j] = False, True
+            cal.release(int(options[i]))
+            cal.take(int(options[j]))
+            faces[int(face[i])] -= 1
+            slots[int(slot[i])] -= 1
+            faces[f] = faces.get(f, 0) + 1
+            slots[s] = slots.get(s, 0) + 1
+            break
     return out
 
 

@@ -231,3 +231,27 @@ def test_familiar_swaps_hand_a_task_to_a_past_helper_who_fits(familiar_free: boo
     before = cpsat._evaluate("continuity", values, problem, options)
     after = cpsat._evaluate("continuity", out, problem, options)
     assert after > before if familiar_free else after == before
+
+
+def test_relevant_options_keep_faces_of_the_plan_and_of_parts_before() -> None:
+    # two Mondays' tasks of one client (two weeks), nobody helped before: the plan
+    # gives v1 the first one; v1's options for the second stay (the same face), and
+    # v2's stay once an earlier part had v2 meet the client
+    vols = [b.volunteer("v1"), b.volunteer("v2")]
+    reg = b.registry(vols, needs=[b.need("n1")])
+    problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, 2))
+    options = np.arange(problem.num_options)
+    vol, week = problem.opt_vol[options], problem.task_week[problem.opt_task[options]]
+    chosen = np.zeros(len(options), dtype=bool)
+    chosen[np.flatnonzero((vol == 0) & (week == 0))[0]] = True
+    keep = cpsat._relevant_options(problem, options, chosen)
+    assert keep[vol == 0].all() and not keep[vol == 1].any()
+    face = cpsat.face_keys(problem, options)[0]
+    prior = cpsat.Prior(
+        np.zeros((2, 2), dtype=np.int64),
+        np.zeros((2, 2), dtype=np.int64),
+        {},
+        np.unique(face[vol == 1]),
+        np.zeros(0, dtype=np.int64),
+    )
+    assert cpsat._relevant_options(problem, options, chosen, prior).all()

@@ -1346,10 +1346,11 @@ def _relevant_options(
     their time. They search among the pairs of the plan so far and of the
     greedy plan (``chosen``), and pairs of past helpers, preferred volunteers,
     known care-team members and (client, volunteer) pairs who met in parts
-    solved before; every start of those pairs stays. With ``fairness``, also
-    the options of :func:`_relief_options` for the plan so far (``plan``). The plan so far stays
-    feasible, so this only narrows the search: tiers after coverage are then
-    not proven optimal.
+    solved before or in those plans (so one volunteer may take all of a
+    client's tasks); every start of those pairs stays. With ``fairness``, also
+    the options of :func:`_relief_options` for the plan so far (``plan``). The
+    plan so far stays feasible, so this only narrows the search: tiers after
+    coverage are then not proven optimal.
     """
     p = problem
     pairs = p.opt_pair[options]
@@ -1357,6 +1358,10 @@ def _relevant_options(
     relevant[pairs[chosen]] = True
     relevant |= p.pair_helped | p.pair_preferred | p.pair_team_known
     keep = relevant[pairs]
+    face = face_keys(p, options)[0]
+    keep |= np.isin(face, face[chosen])
+    if prior is not None:
+        keep |= np.isin(face, prior.faces)
     if fairness:
         keep |= _relief_options(p, options, chosen if plan is None else plan, prior)
     return np.asarray(keep)

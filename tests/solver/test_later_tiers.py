@@ -255,3 +255,48 @@ def test_relevant_options_keep_faces_of_the_plan_and_of_parts_before() -> None:
         np.zeros(0, dtype=np.int64),
     )
     assert cpsat._relevant_options(problem, options, chosen, prior).all()
+
+
+def test_relieve_frees_a_volunteer_by_a_chain_of_two_moves() -> None:
+    # two weeks. v1 (cap 1) has both Mondays: at the cap every week. Only v2 could
+    # take a Monday (the second; v2 is away the first), but v2 (cap 1) has the second
+    # Tuesday, which v3 (Tuesdays only) can take: Tuesday to v3, Monday to v2.
+    vols = [
+        b.volunteer("v1", max_tasks_per_week=1),
+        b.volunteer("v2", availability="mon,tue 09:00-17:00", unavailable=b.day(0),
+                    max_tasks_per_week=1),
+        b.volunteer("v3", availability="tue 09:00-17:00", max_tasks_per_week=2),
+    ]  # fmt: skip
+    needs = [
+        b.need("n1", continuity="none"),
+        b.need("n2", schedule="FREQ=WEEKLY;BYDAY=TU", continuity="none"),
+    ]
+    reg = b.registry(vols, needs=needs)
+    problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, 2))
+    options = np.arange(problem.num_options)
+    vol = problem.opt_vol[options]
+    task = problem.opt_task[options]
+    need = problem.task_need[task]
+    week = problem.task_week[task]
+    plan = [(0, 0, 0), (0, 0, 1), (2, 1, 0), (1, 1, 1)]  # (volunteer, need, week)
+    values = np.zeros(len(options), dtype=bool)
+    for v, n, w in plan:
+        values[np.flatnonzero((vol == v) & (need == n) & (week == w))[0]] = True
+    before = cpsat._evaluate("fairness:at_cap", values, problem, options)
+    out = cpsat.relieve(problem, options, values, cpsat.Calendar(problem))
+    assert before == -1
+    assert cpsat._evaluate("fairness:at_cap", out, problem, options) == 0
+    assert sorted(zip(vol[out].tolist(), need[out].tolist(), week[out].tolist(), strict=True)) == [
+        (0, 0, 0), (1, 0, 1), (2, 1, 0), (2, 1, 1)
+    ]  # fmt: skip
+    assert cpsat._evaluate("coverage", out, problem, options) == cpsat._evaluate(
+        "coverage", values, problem, options
+    )
+
+
+def test_a_busy_at_cap_step_gets_a_larger_share() -> None:
+    steps = cpsat.solve_steps(("coverage", "continuity", "fairness", "travel"))
+    k = steps.index("fairness:at_cap")
+    calm = cpsat.tier_share(steps, k, large=True)
+    busy = cpsat.tier_share(steps, k, large=True, weight=cpsat._AT_CAP_BUSY_WEIGHT)
+    assert 0 < calm < busy < 1

@@ -75,6 +75,8 @@ _TIER_WEIGHT = {
     "fairness:spread": 0.2,
     "travel": 0.3,
 }
+#: Weight of ``fairness:at_cap`` when somebody is at a cap every week at its start.
+_AT_CAP_BUSY_WEIGHT = 1.5
 #: The fairness tier is solved as these three steps, each held before the next.
 FAIRNESS_STEPS = ("fairness:at_cap", "fairness:peak", "fairness:spread")
 
@@ -93,12 +95,12 @@ def solve_steps(tiers: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def tier_share(tiers: tuple[str, ...], k: int, large: bool) -> float:
+def tier_share(tiers: tuple[str, ...], k: int, large: bool, weight: float | None = None) -> float:
     """Share of the remaining time budget for tier ``tiers[k]``.
 
     The first tier gets a fixed share (more on large components), the last
     tier all that is left, and each tier in between its weight's share among
-    the tiers still to run. Without fairness, continuity gets 70 % of what
+    the tiers still to run (``weight``, when given, replaces tier *k*'s). Without fairness, continuity gets 70 % of what
     coverage left and travel the rest; with the default tiers (fairness in its
     three steps, see :func:`solve_steps`), continuity gets 38 % and the three
     fairness steps together 74 % of what continuity left. The first fairness
@@ -119,6 +121,8 @@ def tier_share(tiers: tuple[str, ...], k: int, large: bool) -> float:
     if k == 0:
         return _FIRST_SHARE_LARGE if large else _FIRST_SHARE
     weights = [_TIER_WEIGHT.get(t, 0.5) for t in tiers[k:]]
+    if weight is not None:
+        weights[0] = weight
     return round(weights[0] / sum(weights), 6)
 
 
@@ -1228,7 +1232,11 @@ class CpSatSolver:
                     evaluate(t, relief) >= v for t, v in kept.items()
                 ):
                     values = relief
-            tier_budget = (budget - spent) * tier_share(steps, k, len(options) >= LARGE_COMPONENT)
+            # somebody at a cap every week: the step has real work, give it more time
+            busy = tier == "fairness:at_cap" and evaluate(tier, values) < 0
+            tier_budget = (budget - spent) * tier_share(
+                steps, k, len(options) >= LARGE_COMPONENT, _AT_CAP_BUSY_WEIGHT if busy else None
+            )
             if tier == "fairness:peak" and evaluate("fairness:at_cap", values) < 0:
                 # somebody is at a cap, so the highest share is 100 %: when the
                 # count was proven least (and kept whole), no plan does better
@@ -1402,8 +1410,10 @@ def relieve(
     A quick start for the ``fairness:at_cap`` step. For each volunteer at a cap
     in every week (see :func:`_week_state`), one of their unlocked tasks in
     this component goes to another candidate that still fits (caps, overlaps,
-    care teams; a past helper of the client first, then the nearest), until the
-    volunteer is below both caps in some week. Where no candidate fits, the
+    care teams; a past helper of the client first, then the nearest) and is
+    not at a cap every week, directly or by a chain of two (that candidate
+    hands one of their tasks of the week to a third), until the volunteer is
+    below both caps in some week. Where no candidate fits, the
     task is left open instead if ``slack`` (covered weight that may still be
     given up, from a tolerance on coverage) allows. Coverage drops by at most
     ``slack``. ``calendar`` holds what other components and earlier parts took.
@@ -1434,15 +1444,30 @@ def relieve(
             t, w = int(task[i]), int(week[i])
             there = by_task[starts[t] : starts[t + 1]]
             serving = set(vol[there[out[there]]].tolist())
+            # never onto somebody at a cap every week (they would only swap places)
+            ranked = [
+                j
+                for j in there[np.argsort(order[there])].tolist()
+                if vol[j] not in serving and not full[vol[j]]
+            ]
             moved = False
-            for j in there[np.argsort(order[there])].tolist():
-                if vol[j] in serving or not cal.fits(int(options[j])):
-                    continue
-                out[i], out[j] = False, True
-                cal.release(int(options[i]))
-                cal.take(int(options[j]))
-                moved = True
-                break
+            for j in ranked:
+                if cal.fits(int(options[j])):
+                    out[i], out[j] = False, True
+                    cal.release(int(options[i]))
+                    cal.take(int(options[j]))
+                    moved = True
+                    break
+            for j in ranked[:_CHAIN_CANDIDATES] if not moved else []:
+                # a chain of two: j's volunteer hands one of their tasks that week on
+                chain = _hand_on(
+                    p, options, out, cal, int(vol[j]), w, j, by_task, starts, order, full
+                )
+                if chain is not None:
+                    out[i] = False
+                    cal.release(int(options[i]))
+                    moved = True
+                    break
             held = there[out[there]]
             weight = float(p.task_weight[t])
             if not moved and weight <= slack and not p.opt_locked[options[held]].any():
@@ -1458,6 +1483,53 @@ def relieve(
             if moved and below:
                 break
     return out
+
+
+#: Candidates per task that :func:`relieve` tries to free by a chain of two moves.
+_CHAIN_CANDIDATES = 8
+
+
+def _hand_on(
+    p: Problem,
+    options: IntArray,
+    out: npt.NDArray[np.bool_],
+    cal: Calendar,
+    u: int,
+    w: int,
+    j: int,
+    by_task: IntArray,
+    starts: IntArray,
+    order: IntArray,
+    full: npt.NDArray[np.bool_],
+) -> int | None:
+    """Make room for option ``j`` of volunteer ``u`` by moving one of ``u``'s week-``w`` tasks.
+
+    Tries each unlocked task ``u`` holds in week ``w``: when, without it, ``j``
+    fits and another candidate of that task fits too, both moves are made in
+    ``out`` and ``cal`` (``j`` taken) and that candidate's position is returned.
+    """
+    vol = p.opt_vol[options]
+    task = p.opt_task[options]
+    week = p.task_week[task]
+    held = np.flatnonzero(out & (vol == u) & (week == w) & ~p.opt_locked[options])
+    for k in held.tolist():
+        cal.release(int(options[k]))
+        if cal.fits(int(options[j])):
+            cal.take(int(options[j]))
+            tk = int(task[k])
+            there = by_task[starts[tk] : starts[tk + 1]]
+            serving = set(vol[there[out[there]]].tolist())
+            for m in there[np.argsort(order[there])][: 4 * _CHAIN_CANDIDATES].tolist():
+                if vol[m] in serving or vol[m] == u or full[vol[m]]:
+                    continue
+                if not cal.fits(int(options[m])):
+                    continue
+                cal.take(int(options[m]))
+                out[k], out[m], out[j] = False, True, True
+                return int(m)
+            cal.release(int(options[j]))
+        cal.take(int(options[k]))
+    return None
 
 
 def familiar_swaps(

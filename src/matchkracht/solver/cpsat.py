@@ -75,8 +75,10 @@ _TIER_WEIGHT = {
     "fairness:spread": 0.2,
     "travel": 0.3,
 }
-#: Weight of ``fairness:at_cap`` when somebody is at a cap every week at its start.
+#: Weight of ``fairness:at_cap`` when somebody is at a cap every week at its start
+#: (several weeks), and on one-week horizons.
 _AT_CAP_BUSY_WEIGHT = 1.5
+_AT_CAP_ONE_WEEK_WEIGHT = 0.15
 #: The fairness tier is solved as these three steps, each held before the next.
 FAIRNESS_STEPS = ("fairness:at_cap", "fairness:peak", "fairness:spread")
 
@@ -1232,10 +1234,16 @@ class CpSatSolver:
                     evaluate(t, relief) >= v for t, v in kept.items()
                 ):
                     values = relief
-            # somebody at a cap every week: the step has real work, give it more time
-            busy = tier == "fairness:at_cap" and evaluate(tier, values) < 0
+            weight = None
+            if tier == "fairness:at_cap" and problem.num_weeks <= 1:
+                # one week: at a cap "every week" is at a cap this week, common and
+                # rarely movable after continuity
+                weight = _AT_CAP_ONE_WEEK_WEIGHT
+            elif tier == "fairness:at_cap" and evaluate(tier, values) < 0:
+                # somebody at a cap every week: the step has real work, give it more time
+                weight = _AT_CAP_BUSY_WEIGHT
             tier_budget = (budget - spent) * tier_share(
-                steps, k, len(options) >= LARGE_COMPONENT, _AT_CAP_BUSY_WEIGHT if busy else None
+                steps, k, len(options) >= LARGE_COMPONENT, weight
             )
             if tier == "fairness:peak" and evaluate("fairness:at_cap", values) < 0:
                 # somebody is at a cap, so the highest share is 100 %: when the
@@ -1381,7 +1389,8 @@ def _relief_options(
     """Options that could take a task off a volunteer at a cap in every week.
 
     For the tasks that volunteers at a cap in every week hold in the plan
-    ``chosen``, the options of volunteers still below both caps in the task's
+    ``chosen``, the options of the first few volunteers (past helpers, then the
+    nearest; :data:`_CHAIN_CANDIDATES`) still below both caps in the task's
     week: without them, a restricted model could not move any such task.
     """
     p = problem
@@ -1394,7 +1403,15 @@ def _relief_options(
     held[p.opt_task[options[chosen & full[p.opt_vol[options]]]]] = True
     vol, week = p.opt_vol[options], p.task_week[p.opt_task[options]]
     below = (tasks < p.vol_max_tasks[:, None]) & (minutes < p.vol_max_minutes[:, None])
-    return np.asarray(held[p.opt_task[options]] & below[vol, week])
+    free = np.flatnonzero(held[p.opt_task[options]] & below[vol, week])
+    # per task, the pairs of the first few candidates (past helpers, then the nearest)
+    pairs = np.unique(p.opt_pair[options[free]])
+    ranked = pairs[np.lexsort((p.pair_km[pairs], ~p.pair_helped[pairs], p.pair_task[pairs]))]
+    task_of = p.pair_task[ranked]
+    rank = np.arange(len(ranked)) - np.searchsorted(task_of, task_of)
+    keep = np.zeros(len(options), dtype=bool)
+    keep[free[np.isin(p.opt_pair[options[free]], ranked[rank < _CHAIN_CANDIDATES])]] = True
+    return keep
 
 
 def relieve(

@@ -113,38 +113,9 @@ def plan_below_caps(problem: Any, time_limit: float = 60.0) -> tuple[Any, float]
     return found, float(min(days, whole)) / total
 
 
-def at_cap(registry: Any, plan: Any) -> int:
-    """Number of (volunteer, ISO week) at a weekly cap (tasks or hours) in ``plan``."""
+def _weeks_at_cap(registry: Any, plan: Any) -> pd.DataFrame:
+    """Per (volunteer, ISO year, ISO week) with assignments in ``plan``: at a weekly cap?"""
     a = plan.assignments
-    if a.empty:
-        return 0
-    caps = {
-        v.volunteer_id: (v.max_tasks_per_week, v.max_hours_per_week * 60)
-        for v in registry.volunteer_records
-    }
-    week = a["start"].dt.isocalendar().week
-    minutes = (a["return"] - a["depart"]).dt.total_seconds() / 60
-    use = (
-        pd.DataFrame({"v": a["volunteer_id"], "w": week, "n": 1, "m": minutes})
-        .groupby(["v", "w"])[["n", "m"]]
-        .sum()
-    )
-    full = 0
-    for (vid, _), rec in use.iterrows():
-        max_tasks, max_minutes = caps[vid]
-        full += int(rec["n"] >= max_tasks or rec["m"] >= max_minutes - 1e-6)
-    return full
-
-
-def at_cap_every_week(registry: Any, plan: Any, weeks: int) -> int:
-    """Number of volunteers at a weekly cap in every one of the horizon's ``weeks``.
-
-    They are the volunteers with a load of 100 % (``max_load`` is 1.0 when
-    there is one).
-    """
-    a = plan.assignments
-    if a.empty:
-        return 0
     caps = {
         v.volunteer_id: (v.max_tasks_per_week, v.max_hours_per_week * 60)
         for v in registry.volunteer_records
@@ -157,11 +128,30 @@ def at_cap_every_week(registry: Any, plan: Any, weeks: int) -> int:
         .sum()
         .reset_index()
     )
-    full = [
+    use["full"] = [
         rec.n >= caps[rec.v][0] or rec.m >= caps[rec.v][1] - 1e-6
         for rec in use.itertuples(index=False)
     ]
-    counts = use[full].groupby("v").size()
+    return use
+
+
+def at_cap(registry: Any, plan: Any) -> int:
+    """Number of (volunteer, ISO week) at a weekly cap (tasks or hours) in ``plan``."""
+    if plan.assignments.empty:
+        return 0
+    return int(_weeks_at_cap(registry, plan)["full"].sum())
+
+
+def at_cap_every_week(registry: Any, plan: Any, weeks: int) -> int:
+    """Number of volunteers at a weekly cap in every one of the horizon's ``weeks``.
+
+    They are the volunteers with a load of 100 % (``max_load`` is 1.0 when
+    there is one).
+    """
+    if plan.assignments.empty:
+        return 0
+    use = _weeks_at_cap(registry, plan)
+    counts = use[use["full"]].groupby("v").size()
     return int((counts >= weeks).sum())
 
 

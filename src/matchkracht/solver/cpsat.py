@@ -807,14 +807,14 @@ def _max_share(
         occupied = p.pair_occupied[pairs[group]]
         n = _lsum(xs) + had_tasks
         minutes = cp_model.LinearExpr.weighted_sum(xs, occupied.tolist()) + had_minutes
-        use = (group, had_tasks, had_minutes, cap_tasks, cap_minutes, occupied)
+        cap_group = _CapGroup(group, had_tasks, had_minutes, cap_tasks, cap_minutes, occupied)
         if weeks_n == 1:
             share: cp_model.IntVar = top  # one week: the load is the week's share
         else:
             share = model.new_int_var(0, SHARE_SCALE, "")
             shares.setdefault(v, []).append(share)
             if derived is not None:
-                derived.append((share, partial(_week_share, *use)))
+                derived.append((share, cap_group.share))
         model.add(cap_tasks * share >= SHARE_SCALE * n)
         model.add(cap_minutes * share >= SHARE_SCALE * minutes)
         if counted[v]:
@@ -822,7 +822,7 @@ def _max_share(
             # below both caps unless counted as full
             model.add(n <= cap_tasks - 1 + full)
             model.add(minutes <= cap_minutes - 1 + cap_minutes * full)
-            fulls.setdefault(v, []).append((full, partial(_at_cap, *use)))
+            fulls.setdefault(v, []).append((full, cap_group.at_cap))
     for v, week_shares in shares.items():
         fixed = int(state.share[v][~state.present[v]].sum())
         model.add(weeks_n * top >= _lsum(week_shares) + fixed)  # type: ignore[arg-type]
@@ -843,36 +843,35 @@ def _max_share(
     return top, _lsum(every)  # type: ignore[arg-type]
 
 
-def _at_cap(
-    group: IntArray,
-    had_tasks: int,
-    had_minutes: int,
-    cap_tasks: int,
-    cap_minutes: int,
-    occupied: IntArray,
-    values: npt.NDArray[np.bool_],
-) -> int:
-    """1 when the chosen options of ``group`` (plus what was had) reach a cap."""
-    chosen = values[group]
-    n = int(chosen.sum()) + had_tasks
-    minutes = int(occupied[chosen].sum()) + had_minutes
-    return int(n >= cap_tasks or minutes >= cap_minutes)
+@dataclass(frozen=True)
+class _CapGroup:
+    """One (volunteer, week) of a model: its options (positions), caps and prior use."""
 
+    group: IntArray
+    had_tasks: int
+    had_minutes: int
+    cap_tasks: int
+    cap_minutes: int
+    occupied: IntArray
 
-def _week_share(
-    group: IntArray,
-    had_tasks: int,
-    had_minutes: int,
-    cap_tasks: int,
-    cap_minutes: int,
-    occupied: IntArray,
-    values: npt.NDArray[np.bool_],
-) -> int:
-    """The week's share of a cap (per mille, rounded up) of ``group``'s chosen options."""
-    chosen = values[group]
-    n = int(chosen.sum()) + had_tasks
-    minutes = int(occupied[chosen].sum()) + had_minutes
-    return max(-(-SHARE_SCALE * n // cap_tasks), -(-SHARE_SCALE * minutes // cap_minutes))
+    def use(self, values: npt.NDArray[np.bool_]) -> tuple[int, int]:
+        """Tasks and occupied minutes of the chosen options, plus what was had."""
+        chosen = values[self.group]
+        return int(chosen.sum()) + self.had_tasks, int(
+            self.occupied[chosen].sum()
+        ) + self.had_minutes
+
+    def at_cap(self, values: npt.NDArray[np.bool_]) -> int:
+        """1 when the chosen options (plus what was had) reach a cap."""
+        n, minutes = self.use(values)
+        return int(n >= self.cap_tasks or minutes >= self.cap_minutes)
+
+    def share(self, values: npt.NDArray[np.bool_]) -> int:
+        """The week's share of a cap, per mille, rounded up."""
+        n, minutes = self.use(values)
+        return max(
+            -(-SHARE_SCALE * n // self.cap_tasks), -(-SHARE_SCALE * minutes // self.cap_minutes)
+        )
 
 
 def _every(fns: list[Callable[[npt.NDArray[np.bool_]], int]], values: npt.NDArray[np.bool_]) -> int:
@@ -1414,6 +1413,20 @@ def _relief_options(
     return keep
 
 
+def _taken(calendar: Calendar, chosen: IntArray) -> Calendar:
+    """A copy of ``calendar`` with the options ``chosen`` taken."""
+    cal = calendar.copy()
+    for o in chosen.tolist():
+        cal.take(o)
+    return cal
+
+
+def _by_task(problem: Problem, task: IntArray) -> tuple[IntArray, IntArray]:
+    """Positions sorted by task, and where each task's run starts (``num_tasks + 1``)."""
+    by_task = np.argsort(task, kind="stable")
+    return by_task, np.searchsorted(task[by_task], np.arange(problem.num_tasks + 1))
+
+
 def relieve(
     problem: Problem,
     options: IntArray,
@@ -1436,17 +1449,14 @@ def relieve(
     ``slack``. ``calendar`` holds what other components and earlier parts took.
     """
     p = problem
-    cal = calendar.copy()
+    cal = _taken(calendar, options[values])
     out = values.copy()
-    for o in options[values].tolist():
-        cal.take(o)
     full = _every_week_at_cap(p, _week_state(p, options, prior), cal.tasks, cal.minutes)
     if not full.any():
         return out
     vol = p.opt_vol[options]
     task = p.opt_task[options]
-    by_task = np.argsort(task, kind="stable")
-    starts = np.searchsorted(task[by_task], np.arange(p.num_tasks + 1))
+    by_task, starts = _by_task(p, task)
     # candidates in order of preference: past helpers, then the nearest
     pairs = p.opt_pair[options]
     rank = np.lexsort((p.pair_km[pairs], ~p.pair_helped[pairs]))
@@ -1567,10 +1577,8 @@ def familiar_swaps(
     parts took.
     """
     p = problem
-    cal = calendar.copy()
+    cal = _taken(calendar, options[values])
     out = values.copy()
-    for o in options[values].tolist():
-        cal.take(o)
     face, slot = new_faces(p, options, prior)
     faces: dict[int, int] = {}
     slots: dict[int, int] = {}
@@ -1579,8 +1587,7 @@ def familiar_swaps(
         slots[int(slot[i])] = slots.get(int(slot[i]), 0) + 1
     vol = p.opt_vol[options]
     task = p.opt_task[options]
-    by_task = np.argsort(task, kind="stable")
-    starts = np.searchsorted(task[by_task], np.arange(p.num_tasks + 1))
+    by_task, starts = _by_task(p, task)
     costly = values & ((face >= 0) | (slot >= 0)) & ~p.opt_locked[options]
     for i in np.flatnonzero(costly).tolist():
         gain = int(face[i] >= 0 and faces[int(face[i])] == 1)

@@ -76,6 +76,7 @@ def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
     cov_w = int(p.task_weight[covered].sum())
     pairs = p.opt_pair[opts]
     load = volunteer_load(p, opts)
+    horizon_load = load.mean(axis=1)  # per volunteer, over the horizon's weeks
     fam = familiar(p, opts)
     rec = recurring_tasks(p)[p.pair_task[pairs]]
     active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
@@ -91,9 +92,9 @@ def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
         "travel_km": float(round(p.pair_km[pairs].sum(), 3)),
         "continuity": float(fam.mean()) if len(pairs) else 0.0,
         "continuity_recurring": float(fam[rec].mean()) if rec.any() else 0.0,
-        "max_load": float(load.mean(axis=1).max()) if load.size else 0.0,
+        "max_load": float(horizon_load.max()) if load.size else 0.0,
         "max_week_load": float(load.max()) if load.size else 0.0,
-        "gini_load": gini(load.mean(axis=1)[active]) if active.any() else 0.0,
+        "gini_load": gini(horizon_load[active]) if active.any() else 0.0,
         "solve_seconds": float(round(solution.seconds, 4)),
         "status": solution.status,
         "bound": None if bound is None else float(max(bound, wc)),

@@ -203,7 +203,7 @@ def test_relief_options_are_the_free_candidates_of_tasks_held_at_a_cap() -> None
     task = problem.opt_task[options[values]][0]
     free = (problem.opt_task[options] == task) & (problem.opt_vol[options] == 1)
     assert np.array_equal(relief, free)
-    keep = cpsat._relevant_options(problem, options, values, None, fairness=True)
+    keep = cpsat._relevant_options(problem, options, values, None, relief_plan=values)
     assert keep[free].all()
 
 

@@ -102,10 +102,11 @@ def tier_share(tiers: tuple[str, ...], k: int, large: bool, weight: float | None
 
     The first tier gets a fixed share (more on large components), the last
     tier all that is left, and each tier in between its weight's share among
-    the tiers still to run (``weight``, when given, replaces tier *k*'s). Without fairness, continuity gets 70 % of what
-    coverage left and travel the rest; with the default tiers (fairness in its
-    three steps, see :func:`solve_steps`), continuity gets 38 % and the three
-    fairness steps together 74 % of what continuity left. The first fairness
+    the tiers still to run (``weight``, when given, replaces tier *k*'s).
+    Without fairness, continuity gets 70 % of what coverage left and travel
+    the rest; with the default tiers (fairness in its three steps, see
+    :func:`solve_steps`), continuity gets 38 % and the three fairness steps
+    together 74 % of what continuity left. The first fairness
     step weighs most: where nobody is at a cap every week it is proven at once
     and its time passes on; where somebody is (the last week of a split
     horizon), it is the step that moves tasks off them.
@@ -1184,6 +1185,14 @@ class CpSatSolver:
         def evaluate(tier: str, vals: npt.NDArray[np.bool_]) -> float:
             return _evaluate(tier, vals[sel], problem, options[sel], prior)
 
+        def improves(
+            tier: str, start: npt.NDArray[np.bool_], current: npt.NDArray[np.bool_]
+        ) -> bool:
+            """``start`` is better than ``current`` on ``tier`` and keeps every tier held."""
+            return evaluate(tier, start) > evaluate(tier, current) and all(
+                evaluate(t, start) >= v for t, v in kept.items()
+            )
+
         steps = solve_steps(s.tiers)
         coverage_seconds = 0.0
         for k, tier in enumerate(steps):
@@ -1192,7 +1201,7 @@ class CpSatSolver:
             if k == 1 and len(options) >= LARGE_COMPONENT:
                 fair = any(t.startswith("fairness") for t in steps)
                 keep = _relevant_options(
-                    problem, options, values | greedy_start, prior, fair, values
+                    problem, options, values | greedy_start, prior, values if fair else None
                 )
                 if not keep.all():
                     sel = np.flatnonzero(keep)
@@ -1203,23 +1212,18 @@ class CpSatSolver:
                 spent = time.perf_counter() - t_build
             if expr is None:
                 continue  # nothing to optimise in this component (e.g. no previous plan)
+
             # Start each tier from the better of the plan so far and the greedy plan,
             # when the greedy plan keeps the earlier tiers (their tolerances allowing):
             # with a tolerance on coverage, the familiar-faces greedy is often the
             # best start for continuity.
-            if (
-                k > 0
-                and evaluate(tier, greedy_start) > evaluate(tier, values)
-                and all(evaluate(t, greedy_start) >= v for t, v in kept.items())
-            ):
+            if k > 0 and improves(tier, greedy_start, values):
                 values = greedy_start.copy()
             if tier == "continuity" and calendar is not None:
                 # start from the plan with tasks handed to familiar faces that fit
                 swapped = values.copy()
                 swapped[sel] = familiar_swaps(problem, options[sel], values[sel], calendar, prior)
-                if evaluate(tier, swapped) > evaluate(tier, values) and all(
-                    evaluate(t, swapped) >= v for t, v in kept.items()
-                ):
+                if improves(tier, swapped, values):
                     values = swapped
             if tier == "fairness:at_cap" and calendar is not None:
                 # start from a plan that moves tasks off those at a cap every
@@ -1229,9 +1233,7 @@ class CpSatSolver:
                 relief[sel] = relieve(
                     problem, options[sel], values[sel], calendar, prior, max(slack, 0.0)
                 )
-                if evaluate(tier, relief) > evaluate(tier, values) and all(
-                    evaluate(t, relief) >= v for t, v in kept.items()
-                ):
+                if improves(tier, relief, values):
                     values = relief
             weight = None
             if tier == "fairness:at_cap" and problem.num_weeks <= 1:
@@ -1352,8 +1354,7 @@ def _relevant_options(
     options: IntArray,
     chosen: npt.NDArray[np.bool_],
     prior: Prior | None = None,
-    fairness: bool = False,
-    plan: npt.NDArray[np.bool_] | None = None,
+    relief_plan: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Large components, tiers after coverage: which options are worth keeping.
 
@@ -1362,10 +1363,10 @@ def _relevant_options(
     greedy plan (``chosen``), and pairs of past helpers, preferred volunteers,
     known care-team members and (client, volunteer) pairs who met in parts
     solved before or in those plans (so one volunteer may take all of a
-    client's tasks); every start of those pairs stays. With ``fairness``, also
-    the options of :func:`_relief_options` for the plan so far (``plan``). The
-    plan so far stays feasible, so this only narrows the search: tiers after
-    coverage are then not proven optimal.
+    client's tasks); every start of those pairs stays. With ``relief_plan``
+    (the plan so far, when a fairness tier follows), also the options of
+    :func:`_relief_options` for it. The plan so far stays feasible, so this only
+    narrows the search: tiers after coverage are then not proven optimal.
     """
     p = problem
     pairs = p.opt_pair[options]
@@ -1377,8 +1378,8 @@ def _relevant_options(
     keep |= np.isin(face, face[chosen])
     if prior is not None:
         keep |= np.isin(face, prior.faces)
-    if fairness:
-        keep |= _relief_options(p, options, chosen if plan is None else plan, prior)
+    if relief_plan is not None:
+        keep |= _relief_options(p, options, relief_plan, prior)
     return np.asarray(keep)
 
 
@@ -1393,10 +1394,7 @@ def _relief_options(
     week: without them, a restricted model could not move any such task.
     """
     p = problem
-    tasks, minutes = weekly_use(p, options[chosen])
-    if prior is not None:
-        tasks += prior.tasks
-        minutes += prior.minutes
+    tasks, minutes = _use_with_prior(p, options[chosen], prior)
     full = _every_week_at_cap(p, _week_state(p, options, prior), tasks, minutes)
     held = np.zeros(p.num_tasks, dtype=bool)
     held[p.opt_task[options[chosen & full[p.opt_vol[options]]]]] = True
@@ -1411,6 +1409,13 @@ def _relief_options(
     keep = np.zeros(len(options), dtype=bool)
     keep[free[np.isin(p.opt_pair[options[free]], ranked[rank < _CHAIN_CANDIDATES])]] = True
     return keep
+
+
+def _move(options: IntArray, out: npt.NDArray[np.bool_], cal: Calendar, i: int, j: int) -> None:
+    """Hand the task of position ``i`` to position ``j``: in the plan ``out`` and in ``cal``."""
+    out[i], out[j] = False, True
+    cal.release(int(options[i]))
+    cal.take(int(options[j]))
 
 
 def _taken(calendar: Calendar, chosen: IntArray) -> Calendar:
@@ -1465,8 +1470,8 @@ def relieve(
     week = p.task_week[task]
     mine = np.flatnonzero(values & full[vol] & ~p.opt_locked[options])
     mine = mine[np.argsort(vol[mine], kind="stable")]
-    for group in np.split(mine, np.flatnonzero(np.diff(vol[mine])) + 1):
-        v = int(vol[group[0]]) if len(group) else -1
+    for group in np.split(mine, np.flatnonzero(np.diff(vol[mine])) + 1) if len(mine) else []:
+        v = int(vol[group[0]])
         for i in group.tolist():
             t, w = int(task[i]), int(week[i])
             there = by_task[starts[t] : starts[t + 1]]
@@ -1480,9 +1485,7 @@ def relieve(
             moved = False
             for j in ranked:
                 if cal.fits(int(options[j])):
-                    out[i], out[j] = False, True
-                    cal.release(int(options[i]))
-                    cal.take(int(options[j]))
+                    _move(options, out, cal, i, j)
                     moved = True
                     break
             for j in ranked[:_CHAIN_CANDIDATES] if not moved else []:
@@ -1602,9 +1605,7 @@ def familiar_swaps(
                 continue  # would bring a new face or slot itself
             if vol[j] in serving or not cal.fits(int(options[j])):
                 continue
-            out[i], out[j] = False, True
-            cal.release(int(options[i]))
-            cal.take(int(options[j]))
+            _move(options, out, cal, i, j)
             faces[int(face[i])] -= 1
             slots[int(slot[i])] -= 1
             faces[f] = faces.get(f, 0) + 1
@@ -1668,6 +1669,17 @@ def _evaluate(
     return -float(travel_units(p, chosen).sum())
 
 
+def _use_with_prior(
+    problem: Problem, chosen: IntArray, prior: Prior | None
+) -> tuple[IntArray, IntArray]:
+    """Weekly tasks and minutes of the options ``chosen``, plus those of ``prior``."""
+    tasks, minutes = weekly_use(problem, chosen)
+    if prior is not None:
+        tasks += prior.tasks
+        minutes += prior.minutes
+    return tasks, minutes
+
+
 def _every_week_at_cap(
     problem: Problem, state: _WeekState, tasks: IntArray, minutes: IntArray
 ) -> npt.NDArray[np.bool_]:
@@ -1689,10 +1701,7 @@ def _fairness_parts(
     """
     p = problem
     state = _week_state(p, options, prior)
-    tasks, minutes = weekly_use(p, chosen)
-    if prior is not None:
-        tasks += prior.tasks
-        minutes += prior.minutes
+    tasks, minutes = _use_with_prior(p, chosen, prior)
     present = state.present
     week_share = np.ceil(SHARE_SCALE * cap_share(p, tasks, minutes) - 1e-9).astype(np.int64)
     total = np.where(present, week_share, state.share).sum(axis=1)

@@ -84,3 +84,38 @@ def test_the_last_week_keeps_who_was_at_a_cap_every_week_off_it(split_every_week
         assert plan.metadata["solver_stats"]["week_parts"] == 2
         assert plan.assignments["volunteer_id"].tolist() == ["v1", second]
         assert plan.metrics["max_load"] == (0.5 if second == "v2" else 1.0)
+
+
+def test_an_earlier_week_moves_who_would_be_at_a_cap_every_week_off_it(
+    split_every_week: None,
+) -> None:
+    # v1 (cap 1, nearest) is the only one free in week 2; in week 1 v1 or v2 can
+    # come. Week 1 counts week 2 as at a cap for v1 (v1 has options there): with
+    # fairness:at_cap before travel, v2 comes in week 1 and v1 is below the cap
+    # there; by travel alone v1 comes twice and is at the cap in every week.
+    vols = [
+        b.volunteer("v1", max_tasks_per_week=1),
+        b.volunteer("v2", lat=b.north(2.0), unavailable=b.day(7), max_tasks_per_week=1),
+    ]
+    reg = b.registry(vols, needs=[b.need("n1", continuity="none")])
+    for tiers, first in [(("coverage", "fairness:at_cap", "travel"), "v2"),
+                         (("coverage", "travel"), "v1")]:  # fmt: skip
+        plan = mk.match(reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, workers=2, tiers=tiers)
+        assert mk.check(reg, plan).empty
+        assert plan.metadata["solver_stats"]["week_parts"] == 2
+        assert plan.assignments["volunteer_id"].tolist() == [first, "v1"]
+        assert plan.metrics["max_load"] == (0.5 if first == "v2" else 1.0)
+
+
+def test_later_weeks_count_as_at_a_cap_only_where_the_volunteer_has_options() -> None:
+    # v2 is away in week 2: week 1 counts week 2 as at a cap for v1 alone
+    vols = [b.volunteer("v1"), b.volunteer("v2", unavailable=b.day(7))]
+    reg = b.registry(vols, needs=[b.need("n1", continuity="none")])
+    problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, 2))
+    week1, week2 = cpsat.split_weeks(problem, np.arange(problem.num_options))
+    v1, v2 = problem.volunteer_ids.index("v1"), problem.volunteer_ids.index("v2")
+    state = cpsat._week_state(problem, week1, None)
+    assert state.full[:, 1].tolist()[v1] and not state.full[v2, 1]
+    assert not state.full[:, 0].any()
+    # the last week has no later weeks
+    assert not cpsat._week_state(problem, week2, None).full.any()

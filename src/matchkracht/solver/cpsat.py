@@ -726,7 +726,11 @@ class _WeekState:
         component's first week take it from ``prior`` (parts solved before);
         other weeks count as empty, 0.
     full : numpy.ndarray of bool
-        Elsewhere, whether the week counts as at a cap, on the same rules.
+        Elsewhere, whether the week counts as at a cap: weeks before the
+        component's first week as ``prior`` holds them; weeks after its last
+        week as at a cap where the (active) volunteer has options in them
+        (only a week part of a split horizon has such weeks: a component holds
+        all options of its volunteers).
     """
 
     present: npt.NDArray[np.bool_]
@@ -744,9 +748,11 @@ def _week_state(problem: Problem, options: IntArray, prior: Prior | None) -> _We
 
     A split component's parts are solved one after another. When they are the
     ISO weeks of a horizon, week *k* sees the load of weeks 1..k-1 and counts
-    later weeks as empty: nobody can be at a cap in every week until the last
-    week, which sees the whole horizon and keeps those at a cap in every week
-    so far off their cap (when coverage and the tiers before allow).
+    later weeks as at a cap (their load as empty): a volunteer at a cap in
+    every week so far counts as at a cap in every week, since recurring tasks
+    come back. So every week moves some of them off their cap (when coverage
+    and the tiers before allow), each with its own time and tolerance, instead
+    of the last week alone; the last week sees the whole horizon.
     """
     p = problem
     weeks = max(p.num_weeks, 1)
@@ -756,6 +762,17 @@ def _week_state(problem: Problem, options: IntArray, prior: Prior | None) -> _We
     present = (inside > 0) & active[:, None]
     share = np.zeros((p.num_volunteers, weeks), dtype=np.int64)
     full = np.zeros((p.num_volunteers, weeks), dtype=bool)
+    if len(options):
+        # weeks after the component's last one (it is a week part of a split
+        # horizon) count as at a cap where the volunteer has options in them:
+        # recurring tasks come back, so who is at a cap in every week so far
+        # would stay so; each part then moves its share of them off
+        last = int(p.task_week[p.opt_task[options]].max())
+        if last < weeks - 1:
+            anywhere = np.bincount(
+                p.pair_vol * weeks + p.task_week[p.pair_task], minlength=p.num_volunteers * weeks
+            ).reshape(-1, weeks)
+            full[:, last + 1 :] = (anywhere[:, last + 1 :] > 0) & active[:, None]
     if prior is not None and len(options):
         first = int(p.task_week[p.opt_task[options]].min())
         past = np.zeros_like(full)

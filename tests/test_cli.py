@@ -112,15 +112,43 @@ def test_bad_week_exits_2(week: str, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert not (tmp_path / "plan").exists()
 
 
+def test_match_with_tiers_and_tolerance(tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    tiers = "coverage,fairness:at_cap,continuity,fairness:peak,fairness:spread,travel"
+    args = ["match", TINY, "--week", WEEK, "--weeks", "2", "--out", str(out), *FAST]
+    assert main([*args, "--tiers", tiers, "--tolerance", "coverage=0.005, continuity=0.01"]) == 0
+    settings = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["metadata"][
+        "settings"
+    ]
+    assert settings["tiers"] == tiers.split(",")
+    assert settings["tolerance"] == {"coverage": 0.005, "continuity": 0.01}
+    assert check(Registry.from_folder(TINY), Plan.read_csv(out)).empty
+
+
 @pytest.mark.parametrize(
-    "extra", [["--weeks", "0"], ["--time-limit", "-1"], ["--seed", "-3"], ["--weeks", "two"]]
+    "extra",
+    [
+        ["--weeks", "0"],
+        ["--time-limit", "-1"],
+        ["--seed", "-3"],
+        ["--weeks", "two"],
+        ["--tiers", "continuity,coverage"],
+        ["--tiers", "coverage,speed"],
+        ["--tolerance", "coverage"],
+        ["--tolerance", "coverage=lots"],
+        ["--tolerance", "coverage=2"],
+        ["--tolerance", "speed=0.1"],
+    ],
 )
 def test_bad_settings_exit_2(
     extra: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["match", TINY, "--week", WEEK, "--out", str(tmp_path / "plan"), *FAST, *extra]
     assert main(args) == 2
-    assert "Traceback" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip()
+    assert not (tmp_path / "plan").exists()
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,6 +32,27 @@ def _settings(args: argparse.Namespace) -> dict[str, object]:
         out["deterministic"] = True
     if args.workers is not None:
         out["workers"] = args.workers
+    if args.tiers:
+        out["tiers"] = tuple(t.strip() for t in args.tiers.split(",") if t.strip())
+    if args.tolerance:
+        out["tolerance"] = _tolerance(args.tolerance)
+    return out
+
+
+def _tolerance(text: str) -> dict[str, float]:
+    """``"coverage=0.01,continuity=0.02"`` → ``{"coverage": 0.01, "continuity": 0.02}``."""
+    out: dict[str, float] = {}
+    for item in text.split(","):
+        tier, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[tier.strip()] = float(value)
+        except ValueError:
+            raise InvalidSettingsError(
+                f"The 'tolerance' parameter must be tier=share pairs separated by commas, "
+                f"e.g. coverage=0.01; got {item!r} instead."
+            ) from None
     return out
 
 
@@ -54,6 +75,17 @@ def _add_solve_args(p: argparse.ArgumentParser, default_week: str | None) -> Non
         "--deterministic",
         action="store_true",
         help="same input and seed give the same plan (deterministic time limit)",
+    )
+    p.add_argument(
+        "--tiers",
+        default=None,
+        help="objective tiers in order, comma-separated "
+        "(default coverage,stability,continuity,fairness,travel)",
+    )
+    p.add_argument(
+        "--tolerance",
+        default=None,
+        help="per tier, the share of its value later tiers may give up, e.g. coverage=0.01",
     )
 
 

@@ -76,7 +76,8 @@ _TIER_WEIGHT = {
     "travel": 0.3,
 }
 #: Weight of ``fairness:at_cap`` when somebody is at a cap every week at its start
-#: (several weeks), and on one-week horizons.
+#: (several weeks; in a week part of a split horizon, at a cap in every week so
+#: far), and on one-week horizons.
 _AT_CAP_BUSY_WEIGHT = 1.5
 _AT_CAP_ONE_WEEK_WEIGHT = 0.15
 #: The fairness tier is solved as these three steps, each held before the next.
@@ -108,8 +109,9 @@ def tier_share(tiers: tuple[str, ...], k: int, large: bool, weight: float | None
     :func:`solve_steps`), continuity gets 38 % and the three fairness steps
     together 74 % of what continuity left. The first fairness
     step weighs most: where nobody is at a cap every week it is proven at once
-    and its time passes on; where somebody is (the last week of a split
-    horizon), it is the step that moves tasks off them.
+    and its time passes on; where somebody is (in a week part of a split
+    horizon: at a cap in every week so far), it is the step that moves tasks
+    off them.
 
     Examples
     --------

@@ -506,3 +506,28 @@ def test_a_tier_without_time_to_load_its_model_is_skipped(
     statuses = "/".join(sol.stats["component_statuses"])
     assert "SKIPPED" in statuses and sol.status == "feasible"
     assert mk.check(reg, mk.build_plan(problem, sol, reg)).empty
+
+
+def test_restore_puts_back_what_fits_and_keeps_the_held_tiers() -> None:
+    import numpy as np
+
+    from matchkracht.solver import cpsat
+    from matchkracht.solver.greedy import Calendar
+
+    reg = b.generated_registry("village", seed=3)
+    problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK))
+    options = np.arange(problem.num_options)
+    before = np.zeros(problem.num_options, dtype=bool)
+    before[mk.solver.greedy_options(problem)] = True
+    after = before.copy()
+    tasks = problem.opt_task
+    after[np.isin(tasks, np.unique(tasks[before])[::2])] = False  # every other task left open
+    cal = Calendar(problem)
+    everything = cpsat.restore(problem, options, before, after, cal, lambda _: True)
+    assert (everything == before).all()
+    assert (cpsat.restore(problem, options, before, after, cal, lambda _: False) == after).all()
+    # a calendar that already holds the plan: nothing fits twice
+    full = Calendar(problem)
+    for o in np.flatnonzero(before).tolist():
+        full.take(o)
+    assert (cpsat.restore(problem, options, before, after, full, lambda _: True) == after).all()

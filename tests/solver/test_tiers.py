@@ -258,6 +258,27 @@ def test_a_tolerance_smaller_than_one_unit_gives_nothing_up() -> None:
     assert _solve(reg, tolerance={"coverage": 0.1}).metrics["covered"] == 2
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_tolerance_is_given_up_to_the_next_tier_only(seed: int) -> None:
+    # n1 (c1, next door) and n2 (c2, 8 km away), one volunteer each could take both.
+    # With 50 % coverage tolerance, continuity (the next tier) needs none of it;
+    # travel (after it) would drop the far task to save 16 km, but may not.
+    c2 = b.north(8.0)
+    vols = [b.volunteer("v1"), b.volunteer("v2", lat=b.north(1.0))]
+    clients = [b.client("c1"), b.client("c2", lat=c2)]
+    needs = [
+        b.need("n1"),
+        b.need("n2", client_id="c2", window="14:00-14:00", continuity="none"),
+    ]
+    reg = b.registry(vols, clients=clients, needs=needs, history=[b.history("v1")])
+    tiers = ("coverage", "continuity", "travel")
+    plan = _solve(reg, tiers=tiers, tolerance={"coverage": 0.5}, seed=seed)
+    assert plan.metrics["covered"] == 2
+    # travel right after coverage is the next tier: it may drop the far task
+    plan = _solve(reg, tiers=("coverage", "travel"), tolerance={"coverage": 0.5}, seed=seed)
+    assert plan.metrics["covered"] == 1
+
+
 # -- metadata -----------------------------------------------------------------------------
 def test_metadata_records_tiers_tolerance_seed_and_versions() -> None:
     reg = _load_registry()

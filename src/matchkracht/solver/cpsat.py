@@ -1208,15 +1208,23 @@ class CpSatSolver:
             tier: str, start: npt.NDArray[np.bool_], current: npt.NDArray[np.bool_]
         ) -> bool:
             """``start`` is better than ``current`` on ``tier`` and keeps every tier held."""
-            return evaluate(tier, start) > evaluate(tier, current) and all(
-                evaluate(t, start) >= v for t, v in kept.items()
+            return evaluate(tier, start) > evaluate(tier, current) and _keeps(
+                kept, problem, options[sel], prior, start[sel]
             )
 
         steps = solve_steps(s.tiers)
+        # per step, the position in ``s.tiers`` of the tier it belongs to
+        group = {step: g for g, t in enumerate(s.tiers) for step in solve_steps((t,))}
+        loose: set[str] = set()  # held with a tolerance that is still on offer
         coverage_seconds = 0.0
         for k, tier in enumerate(steps):
             # a fairness step's own tolerance, else the whole tier's
             tolerance = s.tolerance.get(tier, s.tolerance.get(tier.split(":")[0], 0.0))  # type: ignore[call-overload]
+            for held in sorted(loose):
+                if any(group[held] < group[t] < group[tier] for t in kept):
+                    # the next tier has used what it needed: hold the rest
+                    kept[held] = max(kept[held], m.hold(held, evaluate(held, values), 0.0))
+                    loose.discard(held)
             if k == 1 and len(options) >= LARGE_COMPONENT:
                 fair = any(t.startswith("fairness") for t in steps)
                 keep = _relevant_options(
@@ -1283,6 +1291,8 @@ class CpSatSolver:
                 value = evaluate(tier, values)
                 tier_values[tier] = value
                 kept[tier] = m.hold(tier, value, tolerance)
+                if tolerance > 0:
+                    loose.add(tier)
                 continue
             if s.hint:
                 m.hint(values[sel])
@@ -1314,10 +1324,25 @@ class CpSatSolver:
             if k == 0:
                 coverage_seconds = time.perf_counter() - t_build
             if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                before = values
                 values = np.zeros(len(options), dtype=bool)
                 values[sel] = [solver.boolean_value(v) for v in m.x]
                 # integer objectives; large coefficients make the double inexact
                 value = float(round(solver.objective_value))
+                if "coverage" in loose and calendar is not None:
+                    # a tolerance lets this step drop tasks; put back those it
+                    # dropped without gaining by it
+                    restored = values.copy()
+                    restored[sel] = restore(
+                        problem,
+                        options[sel],
+                        before[sel],
+                        values[sel],
+                        calendar,
+                        partial(_keeps, {**kept, tier: value}, problem, options[sel], prior),
+                    )
+                    values = restored
+                    value = max(value, evaluate(tier, values))
                 if k == 0:
                     # CP-SAT's bound can exceed the trivial one before its LP has run
                     bound = min(bound, float(math.floor(solver.best_objective_bound + 1e-6)))
@@ -1329,6 +1354,8 @@ class CpSatSolver:
                 value = evaluate(tier, values)
             tier_values[tier] = value
             kept[tier] = m.hold(tier, value, tolerance)
+            if tolerance > 0:
+                loose.add(tier)
         if len(sel) < len(options):
             # later tiers searched only among the relevant options
             optimal = False
@@ -1531,6 +1558,63 @@ def relieve(
             )
             if moved and below:
                 break
+    return out
+
+
+def _keeps(
+    floors: dict[str, float],
+    problem: Problem,
+    options: IntArray,
+    prior: Prior | None,
+    values: npt.NDArray[np.bool_],
+) -> bool:
+    """Whether the plan ``values`` of a model of ``options`` keeps every tier at its floor."""
+    return all(_evaluate(t, values, problem, options, prior) >= v for t, v in floors.items())
+
+
+def restore(
+    problem: Problem,
+    options: IntArray,
+    before: npt.NDArray[np.bool_],
+    after: npt.NDArray[np.bool_],
+    calendar: Calendar,
+    keeps: Callable[[npt.NDArray[np.bool_]], bool],
+) -> npt.NDArray[np.bool_]:
+    """The plan ``after`` with tasks of ``before`` it left open put back where that costs nothing.
+
+    A step solved with a tolerance on coverage may leave tasks open that it
+    gained nothing by: CP-SAT returns any plan of the best value. Each task
+    covered in ``before`` and open in ``after`` (heaviest first) gets its
+    options of ``before`` back when they still fit (caps, overlaps, care teams;
+    ``calendar`` holds what other components and earlier parts took) and the
+    plan still ``keeps`` (every held tier and this step's value). Coverage
+    only rises.
+    """
+    p = problem
+    task = p.opt_task[options]
+    open_ = np.zeros(p.num_tasks, dtype=bool)
+    open_[task[before]] = True
+    open_[task[after]] = False
+    if not open_.any():
+        return after
+    out = after.copy()
+    cal = _taken(calendar, options[out])
+    dropped = np.flatnonzero(open_)
+    for t in dropped[np.argsort(-p.task_weight[dropped], kind="stable")].tolist():
+        back = np.flatnonzero(before & (task == t))
+        taken: list[int] = []
+        for i in back.tolist():
+            if not cal.fits(int(options[i])):
+                break
+            cal.take(int(options[i]))
+            taken.append(i)
+        trial = out.copy()
+        trial[taken] = True
+        if len(taken) == len(back) and keeps(trial):
+            out = trial
+        else:
+            for i in taken:
+                cal.release(int(options[i]))
     return out
 
 

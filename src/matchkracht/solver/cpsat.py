@@ -25,7 +25,7 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -1562,7 +1562,7 @@ def relieve(
 
 
 def _keeps(
-    floors: dict[str, float],
+    floors: Mapping[str, float],
     problem: Problem,
     options: IntArray,
     prior: Prior | None,

@@ -51,9 +51,12 @@ class SolverSettings(BaseModel):
         ``fairness:at_cap`` before ``continuity``: nobody at a cap every week
         before familiar faces).
     tolerance
-        Per tier, the share of its value that later tiers may give up, e.g.
+        Per tier, the share of its value that the next tier may give up, e.g.
         ``{"coverage": 0.01}``: continuity may cost up to 1 % of covered weight.
-        A fairness step without its own tolerance takes ``fairness``'s.
+        Once the next tier (the next one with anything to optimise) is solved,
+        the tier is held at its value in that plan, so the tiers after it cannot
+        spend what is left; a fairness tolerance also serves fairness's own later
+        steps. A fairness step without its own tolerance takes ``fairness``'s.
     grid
         Start times are whole multiples of this many minutes.
     hint

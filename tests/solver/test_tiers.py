@@ -279,6 +279,29 @@ def test_a_tolerance_is_given_up_to_the_next_tier_only(seed: int) -> None:
     assert plan.metrics["covered"] == 1
 
 
+@pytest.mark.parametrize("recover", [True, False])
+def test_what_the_next_tier_did_not_need_is_won_back(
+    recover: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as above, without putting back tasks right after the continuity step: the
+    # far task comes back only when coverage is re-optimised before travel
+    from matchkracht.solver import cpsat
+
+    monkeypatch.setattr(cpsat, "restore", lambda *args: args[3])
+    if not recover:
+        monkeypatch.setattr(cpsat, "_RECOVER_SHARE", 0.0)
+    vols = [b.volunteer("v1"), b.volunteer("v2", lat=b.north(1.0))]
+    clients = [b.client("c1"), b.client("c2", lat=b.north(8.0))]
+    needs = [
+        b.need("n1"),
+        b.need("n2", client_id="c2", window="14:00-14:00", continuity="none"),
+    ]
+    reg = b.registry(vols, clients=clients, needs=needs, history=[b.history("v1")])
+    tiers = ("coverage", "continuity", "travel")
+    plan = _solve(reg, tiers=tiers, tolerance={"coverage": 0.5})
+    assert plan.metrics["covered"] == (2 if recover else 1)
+
+
 # -- metadata -----------------------------------------------------------------------------
 def test_metadata_records_tiers_tolerance_seed_and_versions() -> None:
     reg = _load_registry()

@@ -80,6 +80,9 @@ _TIER_WEIGHT = {
 #: far), and on one-week horizons.
 _AT_CAP_BUSY_WEIGHT = 1.5
 _AT_CAP_ONE_WEEK_WEIGHT = 0.15
+#: Share of the remaining time to win back what the next tier did not need of a
+#: tier's tolerance (see :meth:`CpSatSolver._recover`).
+_RECOVER_SHARE = 0.1
 #: The fairness tier is solved as these three steps, each held before the next.
 FAIRNESS_STEPS = ("fairness:at_cap", "fairness:peak", "fairness:spread")
 
@@ -1080,6 +1083,49 @@ class CpSatSolver:
         else:
             prm.max_time_in_seconds = budget
 
+    def _recover(
+        self,
+        m: _Model,
+        tier: str,
+        values: npt.NDArray[np.bool_],
+        sel: IntArray,
+        budget: float,
+        kept: dict[str, int],
+        evaluate: Callable[[str, npt.NDArray[np.bool_]], float],
+    ) -> tuple[npt.NDArray[np.bool_], float]:
+        """Re-optimise ``tier`` (given up to the next tier by its tolerance) with every tier held.
+
+        The next tier's plan is any plan of its best value: it may have spent
+        more of the tolerance than it needed. Returns the better plan and the
+        deterministic time used.
+        """
+        if not self.settings.hint or budget < MIN_TIER_SECONDS_PER_OPTION * len(sel):
+            return values, 0.0
+        before = evaluate(tier, values)
+        m.hint(values[sel])
+        m.model.maximize(m.tiers[tier])
+        solver = cp_model.CpSolver()
+        self._params(solver, budget, len(sel))
+        code = solver.solve(m.model)
+        logger.debug(
+            "recover %s: %d options, %.2f s budget, %.2f s, %s, from %s to %s",
+            tier,
+            len(sel),
+            budget,
+            solver.wall_time,
+            solver.status_name(code),
+            before,
+            solver.objective_value if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None,
+        )
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = np.zeros(len(values), dtype=bool)
+            found[sel] = [solver.boolean_value(v) for v in m.x]
+            if evaluate(tier, found) > before and all(
+                evaluate(t, found) >= v for t, v in kept.items()
+            ):
+                values = found
+        return values, solver.deterministic_time
+
     def solve(self, problem: Problem) -> Solution:
         """Solve lexicographically, component by component, within the time limit."""
         t0 = time.perf_counter()
@@ -1222,7 +1268,13 @@ class CpSatSolver:
             tolerance = s.tolerance.get(tier, s.tolerance.get(tier.split(":")[0], 0.0))  # type: ignore[call-overload]
             for held in sorted(loose):
                 if any(group[held] < group[t] < group[tier] for t in kept):
-                    # the next tier has used what it needed: hold the rest
+                    # the next tier has used what it needed: win back the rest, hold it
+                    if not s.deterministic:
+                        spent = time.perf_counter() - t_build
+                    values, used = self._recover(
+                        m, held, values, sel, (budget - spent) * _RECOVER_SHARE, kept, evaluate
+                    )
+                    spent += used if s.deterministic else 0.0
                     kept[held] = max(kept[held], m.hold(held, evaluate(held, values), 0.0))
                     loose.discard(held)
             if k == 1 and len(options) >= LARGE_COMPONENT:

@@ -425,14 +425,17 @@ def village() -> tuple[mk.Registry, mk.Problem]:
     return reg, mk.build_problem(reg, b.WEEK)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(("workers", "tolerance"), [(1, {}), (2, {}), (2, {"coverage": 0.05})])
 def test_deterministic_mode_repeats_the_plan(
-    village: tuple[mk.Registry, mk.Problem], workers: int
+    village: tuple[mk.Registry, mk.Problem], workers: int, tolerance: dict[str, float]
 ) -> None:
+    # with a tolerance, the later tiers also put back and win back coverage
     reg, problem = village
     plans = []
     for _ in range(2):
-        solver = mk.CpSatSolver(time_limit=0.5, seed=11, deterministic=True, workers=workers)
+        solver = mk.CpSatSolver(
+            time_limit=0.5, seed=11, deterministic=True, workers=workers, tolerance=tolerance
+        )
         plans.append(mk.build_plan(problem, solver.solve(problem), reg, {}))
     pd.testing.assert_frame_equal(plans[0].assignments, plans[1].assignments)
     pd.testing.assert_frame_equal(plans[0].unmatched, plans[1].unmatched)

@@ -762,7 +762,8 @@ def _week_state(problem: Problem, options: IntArray, prior: Prior | None) -> _We
     p = problem
     weeks = max(p.num_weeks, 1)
     active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
-    key = p.opt_vol[options] * weeks + p.task_week[p.opt_task[options]]
+    option_weeks = p.task_week[p.opt_task[options]]
+    key = p.opt_vol[options] * weeks + option_weeks
     inside = np.bincount(key, minlength=p.num_volunteers * weeks).reshape(-1, weeks)
     present = (inside > 0) & active[:, None]
     share = np.zeros((p.num_volunteers, weeks), dtype=np.int64)
@@ -772,14 +773,14 @@ def _week_state(problem: Problem, options: IntArray, prior: Prior | None) -> _We
         # horizon) count as at a cap where the volunteer has options in them:
         # recurring tasks come back, so who is at a cap in every week so far
         # would stay so; each part then moves its share of them off
-        last = int(p.task_week[p.opt_task[options]].max())
+        last = int(option_weeks.max())
         if last < weeks - 1:
             anywhere = np.bincount(
                 p.pair_vol * weeks + p.task_week[p.pair_task], minlength=p.num_volunteers * weeks
             ).reshape(-1, weeks)
             full[:, last + 1 :] = (anywhere[:, last + 1 :] > 0) & active[:, None]
     if prior is not None and len(options):
-        first = int(p.task_week[p.opt_task[options]].min())
+        first = int(option_weeks.min())
         past = np.zeros_like(full)
         past[:, :first] = True
         had = cap_share(p, prior.tasks, prior.minutes)
@@ -1084,47 +1085,31 @@ class CpSatSolver:
             prm.max_time_in_seconds = budget
 
     def _recover(
-        self,
-        m: _Model,
-        tier: str,
-        values: npt.NDArray[np.bool_],
-        sel: IntArray,
-        budget: float,
-        kept: dict[str, int],
-        evaluate: Callable[[str, npt.NDArray[np.bool_]], float],
-    ) -> tuple[npt.NDArray[np.bool_], float]:
+        self, m: _Model, tier: str, values: npt.NDArray[np.bool_], sel: IntArray, budget: float
+    ) -> tuple[npt.NDArray[np.bool_] | None, float]:
         """Re-optimise ``tier`` (given up to the next tier by its tolerance) with every tier held.
 
         The next tier's plan is any plan of its best value: it may have spent
-        more of the tolerance than it needed. Returns the better plan and the
-        deterministic time used.
+        more of the tolerance than it needed. Starts from ``values``; returns
+        the plan found (``None`` without one) and the deterministic time used.
         """
         if not self.settings.hint or budget < MIN_TIER_SECONDS_PER_OPTION * len(sel):
-            return values, 0.0
-        before = evaluate(tier, values)
+            return None, 0.0
         m.hint(values[sel])
         m.model.maximize(m.tiers[tier])
         solver = cp_model.CpSolver()
         self._params(solver, budget, len(sel))
         code = solver.solve(m.model)
         logger.debug(
-            "recover %s: %d options, %.2f s budget, %.2f s, %s, from %s to %s",
+            "recover %s: %d options, %.2f s budget, %.2f s, %s, value %s",
             tier,
             len(sel),
             budget,
             solver.wall_time,
             solver.status_name(code),
-            before,
             solver.objective_value if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None,
         )
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            found = np.zeros(len(values), dtype=bool)
-            found[sel] = [solver.boolean_value(v) for v in m.x]
-            if evaluate(tier, found) > before and all(
-                evaluate(t, found) >= v for t, v in kept.items()
-            ):
-                values = found
-        return values, solver.deterministic_time
+        return _solution(solver, code, m, sel, len(values)), solver.deterministic_time
 
     def solve(self, problem: Problem) -> Solution:
         """Solve lexicographically, component by component, within the time limit."""
@@ -1271,9 +1256,11 @@ class CpSatSolver:
                     # the next tier has used what it needed: win back the rest, hold it
                     if not s.deterministic:
                         spent = time.perf_counter() - t_build
-                    values, used = self._recover(
-                        m, held, values, sel, (budget - spent) * _RECOVER_SHARE, kept, evaluate
+                    won, used = self._recover(
+                        m, held, values, sel, (budget - spent) * _RECOVER_SHARE
                     )
+                    if won is not None and improves(held, won, values):
+                        values = won
                     spent += used if s.deterministic else 0.0
                     kept[held] = max(kept[held], m.hold(held, evaluate(held, values), 0.0))
                     loose.discard(held)
@@ -1375,17 +1362,15 @@ class CpSatSolver:
             step_status[tier] = status_names[-1]
             if k == 0:
                 coverage_seconds = time.perf_counter() - t_build
-            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                before = values
-                values = np.zeros(len(options), dtype=bool)
-                values[sel] = [solver.boolean_value(v) for v in m.x]
+            solved = _solution(solver, code, m, sel, len(options))
+            if solved is not None:
+                before, values = values, solved
                 # integer objectives; large coefficients make the double inexact
                 value = float(round(solver.objective_value))
                 if "coverage" in loose and calendar is not None:
                     # a tolerance lets this step drop tasks; put back those it
                     # dropped without gaining by it
-                    restored = values.copy()
-                    restored[sel] = restore(
+                    values[sel] = restore(
                         problem,
                         options[sel],
                         before[sel],
@@ -1393,7 +1378,6 @@ class CpSatSolver:
                         calendar,
                         partial(_keeps, {**kept, tier: value}, problem, options[sel], prior),
                     )
-                    values = restored
                     value = max(value, evaluate(tier, values))
                 if k == 0:
                     # CP-SAT's bound can exceed the trivial one before its LP has run
@@ -1611,6 +1595,17 @@ def relieve(
             if moved and below:
                 break
     return out
+
+
+def _solution(
+    solver: cp_model.CpSolver, code: cp_model.CpSolverStatus, m: _Model, sel: IntArray, size: int
+) -> npt.NDArray[np.bool_] | None:
+    """The plan CP-SAT found (over ``size`` options, the model's at ``sel``), if it found one."""
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    values = np.zeros(size, dtype=bool)
+    values[sel] = [solver.boolean_value(v) for v in m.x]
+    return values
 
 
 def _keeps(

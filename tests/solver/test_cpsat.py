@@ -11,11 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import builders as b
+import numpy as np
 import pandas as pd
 import pytest
+from ortools.sat.python import cp_model
 
 import matchkracht as mk
 from matchkracht.settings import SolverSettings
+from matchkracht.solver import cpsat
 
 FAR = b.north(3.0)  # 3 road km north of the base point
 NEAR = b.north(1.0)
@@ -482,7 +485,6 @@ def test_invalid_settings_on_top_of_valid_settings() -> None:
 def test_too_little_time_to_build_a_model_keeps_the_greedy_plan(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from matchkracht.solver import cpsat
 
     reg = b.generated_registry("village", seed=3)
     problem = mk.build_problem(reg, b.WEEK)
@@ -500,7 +502,6 @@ def test_too_little_time_to_build_a_model_keeps_the_greedy_plan(
 def test_a_tier_without_time_to_load_its_model_is_skipped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from matchkracht.solver import cpsat
 
     reg = b.generated_registry("village", seed=3)
     problem = mk.build_problem(reg, b.WEEK)
@@ -514,7 +515,6 @@ def test_a_tier_without_time_to_load_its_model_is_skipped(
 def test_restore_puts_back_what_fits_and_keeps_the_held_tiers() -> None:
     import numpy as np
 
-    from matchkracht.solver import cpsat
     from matchkracht.solver.greedy import Calendar
 
     reg = b.generated_registry("village", seed=3)
@@ -534,3 +534,20 @@ def test_restore_puts_back_what_fits_and_keeps_the_held_tiers() -> None:
     for o in np.flatnonzero(before).tolist():
         full.take(o)
     assert (cpsat.restore(problem, options, before, after, full, lambda _: True) == after).all()
+
+
+@pytest.mark.parametrize("keep", [0, 1])
+def test_maximize_with_a_start_keeps_it_among_the_best_plans(keep: int) -> None:
+    # one task, two volunteers: both plans cover it; with a start, the one kept
+    vols = [b.volunteer("v1"), b.volunteer("v2")]
+    problem = mk.build_problem(
+        b.registry(vols, needs=[b.need("n1")]), mk.Horizon.from_week(b.WEEK, 1)
+    )
+    options = np.arange(problem.num_options)
+    start = problem.opt_vol[options] == keep
+    m = cpsat.build_model(problem, options, ("coverage",))
+    cpsat._maximize(m, "coverage", start)
+    solver = cp_model.CpSolver()
+    assert solver.solve(m.model) == cp_model.OPTIMAL
+    chosen = [i for i, x in enumerate(m.x) if solver.boolean_value(x)]
+    assert problem.opt_vol[options[chosen]].tolist() == [keep]

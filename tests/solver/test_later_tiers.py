@@ -300,3 +300,33 @@ def test_a_busy_at_cap_step_gets_a_larger_share() -> None:
     calm = cpsat.tier_share(steps, k, large=True)
     busy = cpsat.tier_share(steps, k, large=True, weight=cpsat._AT_CAP_BUSY_WEIGHT)
     assert 0 < calm < busy < 1
+
+
+def test_relieve_undoes_the_moves_a_held_tier_refuses() -> None:
+    problem, options, values = _relief_case(second_free=True)
+    calendar = cpsat.Calendar(problem)
+    kept = cpsat.relieve(problem, options, values, calendar, keeps=lambda plan: False)
+    assert (kept == values).all()
+    moved = cpsat.relieve(problem, options, values, calendar, keeps=lambda plan: True)
+    assert problem.opt_vol[options[moved]].tolist() == [1]
+    assert calendar.tasks.sum() == 0
+
+
+def test_relieve_hands_a_task_to_a_face_of_the_plan_before_a_nearer_stranger() -> None:
+    # Monday and Tuesday of one client. v1 (cap 1) has Monday: at the cap. v3
+    # (cap 2) has Tuesday, so is a familiar face by the plan; v2 is nearer, a
+    # stranger. Monday goes to v3: by distance alone it would go to v2.
+    avail = "mon,tue 09:00-17:00"
+    vols = [
+        b.volunteer("v1", availability=avail, max_tasks_per_week=1),
+        b.volunteer("v2", lat=b.north(1.0), availability=avail, max_tasks_per_week=1),
+        b.volunteer("v3", lat=b.north(3.0), availability=avail, max_tasks_per_week=2),
+    ]
+    reg = b.registry(vols, needs=[b.need("n1", schedule="FREQ=WEEKLY;BYDAY=MO,TU")])
+    problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, 1))
+    options = np.arange(problem.num_options)
+    vol, day = problem.opt_vol[options], problem.task_day[problem.opt_task[options]]
+    values = ((vol == 0) & (day == 0)) | ((vol == 2) & (day == 1))
+    assert values.sum() == 2
+    out = cpsat.relieve(problem, options, values, cpsat.Calendar(problem))
+    assert sorted(zip(day[out].tolist(), vol[out].tolist(), strict=True)) == [(0, 2), (1, 2)]

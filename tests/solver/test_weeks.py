@@ -105,3 +105,99 @@ def test_later_weeks_count_as_at_a_cap_only_where_the_volunteer_has_options() ->
     assert not state.full[:, 0].any()
     # the last week has no later weeks
     assert not cpsat._week_state(problem, week2, None).full.any()
+
+
+def test_weeks_before_the_last_leave_the_relief_to_where_a_familiar_face_fits(
+    split_every_week: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mondays of two weeks. v1 (cap 1) helped the client before and can come both
+    # weeks: at the cap every week. v2 is a stranger, free both weeks; v3 helped
+    # the client too but is away in week 1. With nobody at a cap every week before
+    # continuity, week 1 keeps v1 (continuity goes first in a week before the
+    # last) and the last week hands its Monday to v3: both familiar faces.
+    vols = [
+        b.volunteer("v1", max_tasks_per_week=1),
+        b.volunteer("v2", lat=b.north(1.0)),
+        b.volunteer("v3", lat=b.north(2.0), unavailable=b.day(0)),
+    ]
+    hist = [b.history("v1"), b.history("v3")]
+    reg = b.registry(vols, needs=[b.need("n1")], history=hist)
+    tiers = ("coverage", "fairness:at_cap", "continuity", "travel")
+    plan = mk.match(reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, workers=2, tiers=tiers)
+    assert mk.check(reg, plan).empty
+    assert plan.metadata["solver_stats"]["week_parts"] == 2
+    assert plan.assignments["volunteer_id"].tolist() == ["v1", "v3"]
+    assert plan.metrics["continuity"] == 1.0
+    assert plan.metrics["max_load"] == 0.5
+    # solved with the given order in week 1 too, week 1 must move v1 off the cap,
+    # and only the stranger can come then
+    monkeypatch.setattr(cpsat, "early_week_tiers", lambda tiers: tiers)
+    plan = mk.match(reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, workers=2, tiers=tiers)
+    assert plan.assignments["volunteer_id"].tolist()[0] == "v2"
+    assert plan.metrics["continuity"] == 0.5
+
+
+LIMIT_FIRST = ("coverage", "fairness:at_cap", "continuity", "travel")
+
+
+def _one_off_registry(first: str) -> mk.Registry:
+    # client c1: a Monday task (priority 3, weight 1) that only ``first`` (cap 1)
+    # can take; client c2: two Monday tasks (priority 1, weight 4 each) for v3 (or
+    # ``first``: one connected part). Each week covers a weight of 9.
+    vols = [
+        b.volunteer(first, availability="mon 09:00-17:00", max_tasks_per_week=1),
+        b.volunteer("v3", availability="mon 11:30-17:00", max_tasks_per_week=5),
+    ]
+    clients = [b.client("c1"), b.client("c2")]
+    needs = [
+        b.need("n1", priority=3),
+        b.need("n2", client_id="c2", window="12:00-12:00", priority=1, continuity="none"),
+        b.need("n3", client_id="c2", window="14:00-14:00", priority=1, continuity="none"),
+    ]
+    return b.registry(vols, clients=clients, needs=needs)
+
+
+@pytest.mark.parametrize("horizon_budget", [True, False])
+def test_the_last_week_may_give_up_the_whole_horizons_share_for_fairness(
+    horizon_budget: bool, split_every_week: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # v1 (cap 1) is the only one for c1's Mondays: at the cap every week unless
+    # one Monday stays open. 8 % of a week's weight (0.72) is less than that task;
+    # 8 % of both weeks' (1.44) is not: the last week may leave it open.
+    reg = _one_off_registry("v1")
+    if not horizon_budget:
+        monkeypatch.setattr(cpsat, "at_cap_giver", lambda tiers: None)
+    plan = mk.match(
+        reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, workers=2,
+        tiers=LIMIT_FIRST, tolerance={"coverage": 0.08},
+    )  # fmt: skip
+    assert mk.check(reg, plan).empty
+    assert plan.metadata["solver_stats"]["week_parts"] == 2
+    v1 = plan.assignments[plan.assignments["volunteer_id"] == "v1"]
+    if horizon_budget:
+        assert plan.metrics["covered"] == 5
+        assert v1["start"].dt.isocalendar().week.tolist() == [49]  # the first week
+        assert plan.metrics["max_load"] < 1.0
+    else:
+        assert plan.metrics["covered"] == 6
+        assert plan.metrics["max_load"] == 1.0
+
+
+@pytest.mark.parametrize("withheld", [True, False])
+def test_weeks_before_the_last_keep_the_tolerance_meant_for_fairness_from_continuity(
+    withheld: bool, split_every_week: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # c1's Mondays only v2, a stranger, can take (cap 1: at the cap every week
+    # either way). Continuity gains by leaving the first Monday open (no new face),
+    # and 20 % of a week's weight would allow it; the tolerance is meant for
+    # fairness:at_cap, so week 1, where continuity goes first, keeps it whole.
+    reg = _one_off_registry("v2")
+    if not withheld:
+        monkeypatch.setattr(cpsat, "at_cap_giver", lambda tiers: None)
+    plan = mk.match(
+        reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, workers=2,
+        tiers=LIMIT_FIRST, tolerance={"coverage": 0.2},
+    )  # fmt: skip
+    assert mk.check(reg, plan).empty
+    first_monday = bool(plan.assignments["task_id"].eq(f"n1@{b.day(0)}").any())
+    assert first_monday is withheld

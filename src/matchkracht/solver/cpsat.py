@@ -25,7 +25,7 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -83,6 +83,9 @@ _AT_CAP_ONE_WEEK_WEIGHT = 0.15
 #: Share of the remaining time to win back what the next tier did not need of a
 #: tier's tolerance (see :meth:`CpSatSolver._recover`).
 _RECOVER_SHARE = 0.1
+#: Share of the remaining time for the plan continuity would choose, as the start
+#: of ``fairness:at_cap`` placed before continuity (see :meth:`CpSatSolver._probe`).
+_PROBE_SHARE = 0.15
 #: The fairness tier is solved as these three steps, each held before the next.
 FAIRNESS_STEPS = ("fairness:at_cap", "fairness:peak", "fairness:spread")
 
@@ -99,6 +102,52 @@ def solve_steps(tiers: tuple[str, ...]) -> tuple[str, ...]:
     for t in tiers:
         out.extend(FAIRNESS_STEPS if t == "fairness" else (t,))
     return tuple(out)
+
+
+def early_week_tiers(tiers: tuple[str, ...]) -> tuple[str, ...]:
+    """The tiers for a week before the last of a horizon solved week by week.
+
+    ``fairness:at_cap``, when placed before ``continuity``, moves to right after
+    it: a week before the last need not take anybody off a cap at the price of
+    familiar faces, since a later week can still do it (and the last week does,
+    with the tiers as given). After continuity, the step still moves tasks to
+    familiar faces where that keeps continuity's value.
+
+    Examples
+    --------
+    >>> early_week_tiers(("coverage", "fairness:at_cap", "continuity", "travel"))
+    ('coverage', 'continuity', 'fairness:at_cap', 'travel')
+    >>> early_week_tiers(("coverage", "continuity", "fairness", "travel"))
+    ('coverage', 'continuity', 'fairness', 'travel')
+    """
+    if "fairness:at_cap" not in tiers or "continuity" not in tiers:
+        return tiers
+    if tiers.index("fairness:at_cap") > tiers.index("continuity"):
+        return tiers
+    out = [t for t in tiers if t != "fairness:at_cap"]
+    out.insert(out.index("continuity") + 1, "fairness:at_cap")
+    return tuple(out)
+
+
+def at_cap_giver(tiers: tuple[str, ...]) -> str | None:
+    """The step whose tolerance goes to ``fairness:at_cap`` when weeks before the
+    last move it (see :func:`early_week_tiers`); ``None`` when they do not.
+
+    Those weeks withhold that step's tolerance (it would go to continuity), and
+    the last week may give up that share of the step's value of the whole
+    horizon.
+
+    Examples
+    --------
+    >>> at_cap_giver(("coverage", "fairness:at_cap", "continuity", "travel"))
+    'coverage'
+    >>> at_cap_giver(("coverage", "continuity", "fairness", "travel")) is None
+    True
+    """
+    if early_week_tiers(tiers) == tiers:
+        return None
+    steps = solve_steps(tiers)
+    return steps[steps.index("fairness:at_cap") - 1]
 
 
 def tier_share(tiers: tuple[str, ...], k: int, large: bool, weight: float | None = None) -> float:
@@ -1096,12 +1145,13 @@ class CpSatSolver:
         if not self.settings.hint or budget < MIN_TIER_SECONDS_PER_OPTION * len(sel):
             return None, 0.0
         m.hint(values[sel])
-        m.model.maximize(m.tiers[tier])
+        # winning back, not reshuffling: keep as much of the plan as possible
+        _maximize(m, tier, values[sel])
         solver = cp_model.CpSolver()
         self._params(solver, budget, len(sel))
         code = solver.solve(m.model)
         logger.debug(
-            "recover %s: %d options, %.2f s budget, %.2f s, %s, value %s",
+            "recover %s: %d options, %.2f s budget, %.2f s, %s, objective %s",
             tier,
             len(sel),
             budget,
@@ -1111,12 +1161,59 @@ class CpSatSolver:
         )
         return _solution(solver, code, m, sel, len(values)), solver.deterministic_time
 
+    def _probe(
+        self,
+        problem: Problem,
+        options: IntArray,
+        start: npt.NDArray[np.bool_],
+        tiers: tuple[str, ...],
+        prior: Prior | None,
+        exact: dict[str, int],
+        budget: float,
+    ) -> tuple[npt.NDArray[np.bool_] | None, float]:
+        """The plan continuity would choose, every tier in ``exact`` kept at its value.
+
+        A start for ``fairness:at_cap`` placed before continuity: moving tasks
+        off a cap from this plan keeps most familiar faces. Solved in a fresh
+        model of ``options`` (the held tiers of the component's model have
+        their tolerance in them); returns the plan (``None`` without one or
+        without the time) and the deterministic time used.
+        """
+        if not self.settings.hint or budget < MIN_TIER_SECONDS_PER_OPTION * len(options):
+            return None, 0.0
+        t0 = time.perf_counter()
+        m = _restricted_model(problem, options, tiers, prior, exact)
+        if m.tier("continuity") is None:
+            return None, 0.0
+        m.hint(start)
+        _maximize(m, "continuity")
+        solver = cp_model.CpSolver()
+        self._params(solver, max(budget - (time.perf_counter() - t0), 0.0), len(options))
+        code = solver.solve(m.model)
+        logger.debug(
+            "probe continuity: %d options, %.2f s budget, %.2f s, %s, objective %s",
+            len(options),
+            budget,
+            solver.wall_time,
+            solver.status_name(code),
+            solver.objective_value if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None,
+        )
+        return _solution(solver, code, m, np.arange(len(options)), len(options)), (
+            solver.deterministic_time
+        )
+
     def solve(self, problem: Problem) -> Solution:
         """Solve lexicographically, component by component, within the time limit."""
         t0 = time.perf_counter()
         s = self.settings
         # (options, exact, order key): parts of a split component keep their order
         comps: list[tuple[IntArray, bool, tuple[int, int, int]]] = []
+        # order keys of week parts before the last of their component, and of last parts
+        early: set[tuple[int, int, int]] = set()
+        last: set[tuple[int, int, int]] = set()
+        giver = at_cap_giver(s.tiers)
+        # per split component, the giver's value summed over its parts so far
+        given: dict[tuple[int, int], float] = {}
         bound = 0.0
         regions = 0
         week_parts = 0
@@ -1128,6 +1225,8 @@ class CpSatSolver:
             elif _splits_by_week(problem, comp):
                 parts = split_weeks(problem, comp)
                 week_parts += len(parts)
+                early.update((*key, i) for i in range(len(parts) - 1))
+                last.add((*key, len(parts) - 1))
             else:
                 comps.append((comp, True, (*key, 0)))
                 continue
@@ -1152,8 +1251,17 @@ class CpSatSolver:
         deadline = t0 + 0.92 * s.time_limit
         calendar = Calendar(problem)
         coverage_seconds = 0.0
-        for comp, exact, _ in comps:
+        for comp, exact, order_key in comps:
             prior: Prior | None = None
+            tiers = early_week_tiers(s.tiers) if order_key in early else s.tiers
+            # weeks before the last withhold the tolerance meant for fairness:at_cap;
+            # the last week may give up its share of the whole horizon's value
+            withheld = {giver} if giver is not None and order_key in early else set()
+            earlier = (
+                {giver: given.get(order_key[:2], 0.0)}
+                if giver is not None and order_key in last
+                else {}
+            )
             comp_hint = hint_set[comp]
             if not exact:
                 # a part of a split component: leave out what earlier parts made
@@ -1170,9 +1278,11 @@ class CpSatSolver:
             share = remaining_budget * len(comp) / max(remaining_size, 1)
             if s.hint and share < BUILD_SECONDS_PER_OPTION * len(comp):
                 # no time to build a model: the part of the greedy plan is kept
-                res = _greedy_only(problem, comp, comp_hint, s.tiers, prior)
+                res = _greedy_only(problem, comp, comp_hint, tiers, prior)
             else:
-                res = self._solve_component(problem, comp, share, comp_hint, prior, calendar)
+                res = self._solve_component(
+                    problem, comp, share, comp_hint, prior, calendar, tiers, withheld, earlier
+                )
             remaining_budget = max(remaining_budget - res["spent"], 0.0)
             remaining_size -= len(comp)
             chosen.append(comp[res["values"]])
@@ -1186,6 +1296,8 @@ class CpSatSolver:
             coverage_seconds += res["coverage_seconds"]
             for t, v in res["tiers"].items():
                 tier_values[t] += v
+            if giver is not None and order_key in early:
+                given[order_key[:2]] = given.get(order_key[:2], 0.0) + res["tiers"][giver]
         options = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
         covered_weight = tier_values.get("coverage", 0.0)
         all_optimal &= all_optimal_parts
@@ -1212,10 +1324,29 @@ class CpSatSolver:
         hint: npt.NDArray[np.bool_],
         prior: Prior | None = None,
         calendar: Calendar | None = None,
+        tiers: tuple[str, ...] | None = None,
+        withheld: Collection[str] = (),
+        earlier: Mapping[str, float] | None = None,
     ) -> dict[str, Any]:
+        """Solve one component (or part) step by step; see :meth:`solve`.
+
+        ``tiers`` replaces the settings' order, steps in ``withheld`` get no
+        tolerance, and a step in ``earlier`` may give up its tolerance's share of
+        its value here plus that value of earlier parts (a horizon-wide budget).
+        """
         s = self.settings
+        tiers = tiers or s.tiers
+        earlier = earlier or {}
+
+        def share(tier: str, value: float, tolerance: float) -> float:
+            """The tolerance as a share of ``value``, with the earlier parts' value."""
+            before = abs(earlier.get(tier, 0.0))
+            if tolerance > 0 and before > 0 and value != 0:
+                return tolerance * (abs(value) + before) / abs(value)
+            return tolerance
+
         t_build = time.perf_counter()
-        m = build_model(problem, options, s.tiers, prior)
+        m = build_model(problem, options, tiers, prior)
         values = hint.copy()
         values |= problem.opt_locked[options]
         values = complete_teams(problem, options, values)
@@ -1243,14 +1374,16 @@ class CpSatSolver:
                 kept, problem, options[sel], prior, start[sel]
             )
 
-        steps = solve_steps(s.tiers)
-        # per step, the position in ``s.tiers`` of the tier it belongs to
-        group = {step: g for g, t in enumerate(s.tiers) for step in solve_steps((t,))}
+        steps = solve_steps(tiers)
+        # per step, the position in ``tiers`` of the tier it belongs to
+        group = {step: g for g, t in enumerate(tiers) for step in solve_steps((t,))}
         loose: set[str] = set()  # held with a tolerance that is still on offer
         coverage_seconds = 0.0
         for k, tier in enumerate(steps):
             # a fairness step's own tolerance, else the whole tier's
             tolerance = s.tolerance.get(tier, s.tolerance.get(tier.split(":")[0], 0.0))  # type: ignore[call-overload]
+            if tier in withheld:
+                tolerance = 0.0
             for held in sorted(loose):
                 if any(group[held] < group[t] < group[tier] for t in kept):
                     # the next tier has used what it needed: win back the rest, hold it
@@ -1271,7 +1404,7 @@ class CpSatSolver:
                 )
                 if not keep.all():
                     sel = np.flatnonzero(keep)
-                    m = _restricted_model(problem, options[sel], s.tiers, prior, kept)
+                    m = _restricted_model(problem, options[sel], tiers, prior, kept)
             expr = m.tier(tier)  # later tiers are built now: that time counts
             if not s.deterministic:
                 # all time in this component counts: building tiers, hints, restricting
@@ -1296,10 +1429,50 @@ class CpSatSolver:
                 # week, when it keeps the tiers before
                 slack = evaluate("coverage", values) - kept.get("coverage", math.inf)
                 relief = values.copy()
+                start = values[sel]
+                if "continuity" in steps[k:]:
+                    # familiar faces come later: relieve from a plan that has them,
+                    # the one continuity would choose with every tier so far kept whole
+                    start = familiar_swaps(problem, options[sel], start, calendar, prior)
+                    if not s.deterministic:
+                        spent = time.perf_counter() - t_build
+                    probe, used = self._probe(
+                        problem,
+                        options[sel],
+                        start,
+                        tiers,
+                        prior,
+                        {t: int(evaluate(t, values)) for t in kept},
+                        (budget - spent) * _PROBE_SHARE,
+                    )
+                    spent += used if s.deterministic else 0.0
+                    if probe is not None:
+                        start = probe
                 relief[sel] = relieve(
-                    problem, options[sel], values[sel], calendar, prior, max(slack, 0.0)
+                    problem,
+                    options[sel],
+                    start,
+                    calendar,
+                    prior,
+                    max(slack, 0.0),
+                    partial(_keeps, kept, problem, options[sel], prior),
                 )
-                if improves(tier, relief, values):
+                accepted = improves(tier, relief, values) or (
+                    # as good on this step and better for familiar faces, which come later
+                    "continuity" in steps[k:]
+                    and evaluate(tier, relief) >= evaluate(tier, values)
+                    and improves("continuity", relief, values)
+                )
+                logger.debug(
+                    "relief: at a cap every week %s -> %s, %s (continuity %s -> %s -> %s)",
+                    -evaluate(tier, values),
+                    -evaluate(tier, relief),
+                    "kept" if accepted else "dropped",
+                    evaluate("continuity", values),
+                    _evaluate("continuity", start, problem, options[sel], prior),
+                    evaluate("continuity", relief),
+                )
+                if accepted:
                     values = relief
             weight = None
             if tier == "fairness:at_cap" and problem.num_weeks <= 1:
@@ -1329,13 +1502,16 @@ class CpSatSolver:
                 optimal &= exact
                 value = evaluate(tier, values)
                 tier_values[tier] = value
-                kept[tier] = m.hold(tier, value, tolerance)
+                kept[tier] = m.hold(tier, value, share(tier, value, tolerance))
                 if tolerance > 0:
                     loose.add(tier)
                 continue
             if s.hint:
                 m.hint(values[sel])
-            m.model.maximize(m.tiers[tier])
+            # familiar faces come later: among the plans with the least count,
+            # keep as much of the start (which has them) as possible
+            close = tier == "fairness:at_cap" and "continuity" in steps[k + 1 :]
+            _maximize(m, tier, values[sel] if close else None)
             if not s.deterministic:
                 # restricting and hinting took time too
                 tier_budget -= time.perf_counter() - t_build - spent
@@ -1343,18 +1519,18 @@ class CpSatSolver:
             self._params(solver, tier_budget, len(sel), first=k == 0)
             code = solver.solve(m.model)
             if logger.isEnabledFor(logging.DEBUG):
+                found_plan = _solution(solver, code, m, sel, len(options))
                 logger.debug(
-                    "step %s: %d options, %.2f s budget, %.2f s, %s, from %s to %s (bound %s)",
+                    "step %s: %d options, %.2f s budget, %.2f s, %s, from %s to %s (bound %s%s)",
                     tier,
                     len(sel),
                     tier_budget,
                     solver.wall_time,
                     solver.status_name(code),
                     evaluate(tier, values),
-                    solver.objective_value
-                    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-                    else None,
+                    None if found_plan is None else evaluate(tier, found_plan),
                     solver.best_objective_bound,
+                    ", with the start kept" if close else "",
                 )
             if s.deterministic:
                 spent += solver.deterministic_time
@@ -1366,7 +1542,7 @@ class CpSatSolver:
             if solved is not None:
                 before, values = values, solved
                 # integer objectives; large coefficients make the double inexact
-                value = float(round(solver.objective_value))
+                value = evaluate(tier, values) if close else float(round(solver.objective_value))
                 if "coverage" in loose and calendar is not None:
                     # a tolerance lets this step drop tasks; put back those it
                     # dropped without gaining by it
@@ -1389,13 +1565,13 @@ class CpSatSolver:
                 found &= k > 0 or bool(s.hint)
                 value = evaluate(tier, values)
             tier_values[tier] = value
-            kept[tier] = m.hold(tier, value, tolerance)
+            kept[tier] = m.hold(tier, value, share(tier, value, tolerance))
             if tolerance > 0:
                 loose.add(tier)
         if len(sel) < len(options):
             # later tiers searched only among the relevant options
             optimal = False
-        tier_values = {t: _evaluate(t, values, problem, options, prior) for t in s.tiers}
+        tier_values = {t: _evaluate(t, values, problem, options, prior) for t in tiers}
         if not s.deterministic:
             spent = time.perf_counter() - t_build
         return {
@@ -1521,6 +1697,7 @@ def relieve(
     calendar: Calendar,
     prior: Prior | None = None,
     slack: float = 0.0,
+    keeps: Callable[[npt.NDArray[np.bool_]], bool] | None = None,
 ) -> npt.NDArray[np.bool_]:
     """The plan ``values`` with tasks moved off volunteers at a cap in every week.
 
@@ -1533,7 +1710,10 @@ def relieve(
     below both caps in some week. Where no candidate fits, the
     task is left open instead if ``slack`` (covered weight that may still be
     given up, from a tolerance on coverage) allows. Coverage drops by at most
-    ``slack``. ``calendar`` holds what other components and earlier parts took.
+    ``slack``. Candidates who bring no new face or weekly slot (see
+    :func:`new_faces`) come first. With ``keeps``, the moves for one volunteer
+    are undone unless ``keeps`` holds for the plan with them (the tiers held
+    before). ``calendar`` holds what other components and earlier parts took.
     """
     p = problem
     cal = _taken(calendar, options[values])
@@ -1544,9 +1724,13 @@ def relieve(
     vol = p.opt_vol[options]
     task = p.opt_task[options]
     by_task, starts = _by_task(p, task)
-    # candidates in order of preference: past helpers, then the nearest
+    # candidates in order of preference: who brings no new face, then no new
+    # weekly slot (see :func:`new_faces`), past helpers, then the nearest
     pairs = p.opt_pair[options]
-    rank = np.lexsort((p.pair_km[pairs], ~p.pair_helped[pairs]))
+    face, slot = new_faces(p, options, prior)
+    new_face = (face >= 0) & ~np.isin(face, face[values])
+    new_slot = (slot >= 0) & ~np.isin(slot, slot[values])
+    rank = np.lexsort((p.pair_km[pairs], ~p.pair_helped[pairs], new_slot, new_face))
     order = np.empty(len(options), dtype=np.int64)
     order[rank] = np.arange(len(options))
     week = p.task_week[task]
@@ -1554,6 +1738,7 @@ def relieve(
     mine = mine[np.argsort(vol[mine], kind="stable")]
     for group in np.split(mine, np.flatnonzero(np.diff(vol[mine])) + 1) if len(mine) else []:
         v = int(vol[group[0]])
+        before, spare = out.copy(), slack
         for i in group.tolist():
             t, w = int(task[i]), int(week[i])
             there = by_task[starts[t] : starts[t + 1]]
@@ -1594,7 +1779,30 @@ def relieve(
             )
             if moved and below:
                 break
+        if keeps is not None and not keeps(out):
+            # undo this volunteer's moves: they cost a tier held before
+            for j in np.flatnonzero(out & ~before).tolist():
+                cal.release(int(options[j]))
+            for j in np.flatnonzero(before & ~out).tolist():
+                cal.take(int(options[j]))
+            out, slack = before, spare
     return out
+
+
+def _maximize(m: _Model, tier: str, start: npt.NDArray[np.bool_] | None = None) -> None:
+    """Set the objective of ``m`` to ``tier``; with ``start``, then to keep its options.
+
+    CP-SAT returns any plan of the best value, which may undo what the start
+    holds for tiers that come later (familiar faces). With ``start`` the
+    objective is ``tier · (n + 1) + (options of start kept)``, ``n`` the
+    options of ``start``: the same best value of ``tier``, and of the plans
+    with it one that changes the start least.
+    """
+    if start is None:
+        m.model.maximize(m.tiers[tier])
+        return
+    ours = np.flatnonzero(start).tolist()
+    m.model.maximize(m.tiers[tier] * (len(ours) + 1) + _lsum([m.x[i] for i in ours]))
 
 
 def _solution(

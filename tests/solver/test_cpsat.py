@@ -551,3 +551,26 @@ def test_maximize_with_a_start_keeps_it_among_the_best_plans(keep: int) -> None:
     assert solver.solve(m.model) == cp_model.OPTIMAL
     chosen = [i for i, x in enumerate(m.x) if solver.boolean_value(x)]
     assert problem.opt_vol[options[chosen]].tolist() == [keep]
+
+
+def test_probe_finds_what_continuity_would_choose_with_the_held_tiers_whole() -> None:
+    # two Mondays tasks of c1 at 10:00 and 14:00: v1 helped before, v2 is nearer and
+    # a stranger. The start gives both to v2; the probe hands both to v1, covering
+    # the same weight.
+    vols = [b.volunteer("v1", lat=b.north(3.0)), b.volunteer("v2")]
+    needs = [b.need("n1"), b.need("n2", window="14:00-14:00")]
+    reg = b.registry(vols, needs=needs, history=[b.history("v1")])
+    problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, 1))
+    options = np.arange(problem.num_options)
+    start = problem.opt_vol[options] == 1
+    tiers = ("coverage", "fairness:at_cap", "continuity")
+    covered = int(cpsat._evaluate("coverage", start, problem, options, None))
+    engine = cpsat.CpSatSolver(time_limit=5, seed=0, workers=1)
+    probe, _ = engine._probe(problem, options, start, tiers, None, {"coverage": covered}, 5.0)
+    assert probe is not None
+    assert problem.opt_vol[options[probe]].tolist() == [0, 0]
+    assert cpsat._evaluate("coverage", probe, problem, options, None) == covered
+    # without the time to build a model, no probe
+    assert (
+        engine._probe(problem, options, start, tiers, None, {"coverage": covered}, 0.0)[0] is None
+    )

@@ -140,12 +140,13 @@ def test_weeks_before_the_last_leave_the_relief_to_where_a_familiar_face_fits(
 LIMIT_FIRST = ("coverage", "fairness:at_cap", "continuity", "travel")
 
 
-def _one_off_registry(first: str) -> mk.Registry:
-    # client c1: a Monday task (priority 3, weight 1) that only ``first`` (cap 1)
-    # can take; client c2: two Monday tasks (priority 1, weight 4 each) for v3 (or
-    # ``first``: one connected part). Each week covers a weight of 9.
+def _limit_first_plan(tolerance: float, rule: bool, monkeypatch: pytest.MonkeyPatch) -> mk.Plan:
+    # client c1: a Monday task (priority 3, weight 1) that only v1 (cap 1, a
+    # stranger) can take; client c2: two Monday tasks (priority 1, weight 4 each)
+    # for v3 (or v1: one connected part). Each week covers a weight of 9. Without
+    # ``rule``, no step's tolerance is the one meant for fairness:at_cap.
     vols = [
-        b.volunteer(first, availability="mon 09:00-17:00", max_tasks_per_week=1),
+        b.volunteer("v1", availability="mon 09:00-17:00", max_tasks_per_week=1),
         b.volunteer("v3", availability="mon 11:30-17:00", max_tasks_per_week=5),
     ]
     clients = [b.client("c1"), b.client("c2")]
@@ -154,25 +155,26 @@ def _one_off_registry(first: str) -> mk.Registry:
         b.need("n2", client_id="c2", window="12:00-12:00", priority=1, continuity="none"),
         b.need("n3", client_id="c2", window="14:00-14:00", priority=1, continuity="none"),
     ]
-    return b.registry(vols, clients=clients, needs=needs)
+    reg = b.registry(vols, clients=clients, needs=needs)
+    if not rule:
+        monkeypatch.setattr(cpsat, "at_cap_giver", lambda tiers: None)
+    plan = mk.match(
+        reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, workers=2,
+        tiers=LIMIT_FIRST, tolerance={"coverage": tolerance},
+    )  # fmt: skip
+    assert mk.check(reg, plan).empty
+    assert plan.metadata["solver_stats"]["week_parts"] == 2
+    return plan
 
 
 @pytest.mark.parametrize("horizon_budget", [True, False])
 def test_the_last_week_may_give_up_the_whole_horizons_share_for_fairness(
     horizon_budget: bool, split_every_week: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # v1 (cap 1) is the only one for c1's Mondays: at the cap every week unless
-    # one Monday stays open. 8 % of a week's weight (0.72) is less than that task;
-    # 8 % of both weeks' (1.44) is not: the last week may leave it open.
-    reg = _one_off_registry("v1")
-    if not horizon_budget:
-        monkeypatch.setattr(cpsat, "at_cap_giver", lambda tiers: None)
-    plan = mk.match(
-        reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, workers=2,
-        tiers=LIMIT_FIRST, tolerance={"coverage": 0.08},
-    )  # fmt: skip
-    assert mk.check(reg, plan).empty
-    assert plan.metadata["solver_stats"]["week_parts"] == 2
+    # v1 is at the cap every week unless one of c1's Mondays stays open. 8 % of a
+    # week's weight (0.72) is less than that task; 8 % of both weeks' (1.44) is
+    # not: the last week may leave it open.
+    plan = _limit_first_plan(0.08, horizon_budget, monkeypatch)
     v1 = plan.assignments[plan.assignments["volunteer_id"] == "v1"]
     if horizon_budget:
         assert plan.metrics["covered"] == 5
@@ -187,17 +189,9 @@ def test_the_last_week_may_give_up_the_whole_horizons_share_for_fairness(
 def test_weeks_before_the_last_keep_the_tolerance_meant_for_fairness_from_continuity(
     withheld: bool, split_every_week: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # c1's Mondays only v2, a stranger, can take (cap 1: at the cap every week
-    # either way). Continuity gains by leaving the first Monday open (no new face),
+    # Continuity gains by leaving c1's first Monday open (v1 would be a new face),
     # and 20 % of a week's weight would allow it; the tolerance is meant for
     # fairness:at_cap, so week 1, where continuity goes first, keeps it whole.
-    reg = _one_off_registry("v2")
-    if not withheld:
-        monkeypatch.setattr(cpsat, "at_cap_giver", lambda tiers: None)
-    plan = mk.match(
-        reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, workers=2,
-        tiers=LIMIT_FIRST, tolerance={"coverage": 0.2},
-    )  # fmt: skip
-    assert mk.check(reg, plan).empty
+    plan = _limit_first_plan(0.2, withheld, monkeypatch)
     first_monday = bool(plan.assignments["task_id"].eq(f"n1@{b.day(0)}").any())
     assert first_monday is withheld

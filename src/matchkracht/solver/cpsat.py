@@ -1463,15 +1463,16 @@ class CpSatSolver:
                     and evaluate(tier, relief) >= evaluate(tier, values)
                     and improves("continuity", relief, values)
                 )
-                logger.debug(
-                    "relief: at a cap every week %s -> %s, %s (continuity %s -> %s -> %s)",
-                    -evaluate(tier, values),
-                    -evaluate(tier, relief),
-                    "kept" if accepted else "dropped",
-                    evaluate("continuity", values),
-                    _evaluate("continuity", start, problem, options[sel], prior),
-                    evaluate("continuity", relief),
-                )
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug(
+                        "relief: at a cap every week %s -> %s, %s (continuity %s -> %s -> %s)",
+                        -evaluate(tier, values),
+                        -evaluate(tier, relief),
+                        "kept" if accepted else "dropped",
+                        evaluate("continuity", values),
+                        _evaluate("continuity", start, problem, options[sel], prior),
+                        evaluate("continuity", relief),
+                    )
                 if accepted:
                     values = relief
             weight = None
@@ -1779,7 +1780,7 @@ def relieve(
             )
             if moved and below:
                 break
-        if keeps is not None and not keeps(out):
+        if keeps is not None and (out != before).any() and not keeps(out):
             # undo this volunteer's moves: they cost a tier held before
             for j in np.flatnonzero(out & ~before).tolist():
                 cal.release(int(options[j]))

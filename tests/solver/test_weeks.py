@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builders as b
 import numpy as np
+import pandas as pd
 import pytest
 
 import matchkracht as mk
@@ -195,3 +196,23 @@ def test_weeks_before_the_last_keep_the_tolerance_meant_for_fairness_from_contin
     plan = _limit_first_plan(0.2, withheld, monkeypatch)
     first_monday = bool(plan.assignments["task_id"].eq(f"n1@{b.day(0)}").any())
     assert first_monday is withheld
+
+
+def test_deterministic_mode_repeats_a_limit_first_plan_over_split_weeks(
+    split_every_week: None,
+) -> None:
+    # the week parts, the continuity probe, the horizon-wide tolerance and the
+    # keep-the-start objectives are all reached; the plan repeats exactly
+    reg = b.generated_registry("village", seed=3)
+    problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, 2))
+    tiers = ("coverage", "fairness:at_cap", "continuity", "fairness:peak", "travel")
+    plans = []
+    for _ in range(2):
+        solver = mk.CpSatSolver(
+            time_limit=1.0, seed=5, deterministic=True, workers=2, tiers=tiers,
+            tolerance={"coverage": 0.02},
+        )  # fmt: skip
+        plans.append(mk.build_plan(problem, solver.solve(problem), reg, {}))
+    assert plans[0].metadata["solver_stats"]["week_parts"] == 2
+    pd.testing.assert_frame_equal(plans[0].assignments, plans[1].assignments)
+    assert mk.check(reg, plans[0]).empty

@@ -1144,22 +1144,13 @@ class CpSatSolver:
         """
         if not self.settings.hint or budget < MIN_TIER_SECONDS_PER_OPTION * len(sel):
             return None, 0.0
-        m.hint(values[sel])
         # winning back, not reshuffling: keep as much of the plan as possible
-        _maximize(m, tier, values[sel])
-        solver = cp_model.CpSolver()
-        self._params(solver, budget, len(sel))
-        code = solver.solve(m.model)
-        logger.debug(
-            "recover %s: %d options, %.2f s budget, %.2f s, %s, objective %s",
-            tier,
-            len(sel),
-            budget,
-            solver.wall_time,
-            solver.status_name(code),
-            solver.objective_value if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None,
-        )
-        return _solution(solver, code, m, sel, len(values)), solver.deterministic_time
+        found, used = self._side_solve(m, tier, values[sel], budget, "recover", keep=True)
+        if found is None:
+            return None, used
+        won = np.zeros(len(values), dtype=bool)
+        won[sel] = found
+        return won, used
 
     def _probe(
         self,
@@ -1185,22 +1176,42 @@ class CpSatSolver:
         m = _restricted_model(problem, options, tiers, prior, exact)
         if m.tier("continuity") is None:
             return None, 0.0
+        left = max(budget - (time.perf_counter() - t0), 0.0)
+        return self._side_solve(m, "continuity", start, left, "probe")
+
+    def _side_solve(
+        self,
+        m: _Model,
+        tier: str,
+        start: npt.NDArray[np.bool_],
+        budget: float,
+        what: str,
+        keep: bool = False,
+    ) -> tuple[npt.NDArray[np.bool_] | None, float]:
+        """Maximise ``tier`` in ``m`` from the plan ``start`` (over the model's options).
+
+        With ``keep``, of the plans of the best value the one that keeps most of
+        ``start`` (:func:`_maximize`). Returns the plan found over the model's
+        options (``None`` without one) and the deterministic time used; ``what``
+        names the solve in the debug log.
+        """
         m.hint(start)
-        _maximize(m, "continuity")
+        _maximize(m, tier, start if keep else None)
         solver = cp_model.CpSolver()
-        self._params(solver, max(budget - (time.perf_counter() - t0), 0.0), len(options))
+        self._params(solver, budget, len(start))
         code = solver.solve(m.model)
         logger.debug(
-            "probe continuity: %d options, %.2f s budget, %.2f s, %s, objective %s",
-            len(options),
+            "%s %s: %d options, %.2f s budget, %.2f s, %s, objective %s",
+            what,
+            tier,
+            len(start),
             budget,
             solver.wall_time,
             solver.status_name(code),
             solver.objective_value if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None,
         )
-        return _solution(solver, code, m, np.arange(len(options)), len(options)), (
-            solver.deterministic_time
-        )
+        found = _solution(solver, code, m, np.arange(len(start)), len(start))
+        return found, solver.deterministic_time
 
     def solve(self, problem: Problem) -> Solution:
         """Solve lexicographically, component by component, within the time limit."""
@@ -1424,13 +1435,15 @@ class CpSatSolver:
                 swapped[sel] = familiar_swaps(problem, options[sel], values[sel], calendar, prior)
                 if improves(tier, swapped, values):
                     values = swapped
+            # familiar faces come after this step: its start and its plan should keep them
+            continuity_later = "continuity" in steps[k + 1 :]
             if tier == "fairness:at_cap" and calendar is not None:
                 # start from a plan that moves tasks off those at a cap every
                 # week, when it keeps the tiers before
                 slack = evaluate("coverage", values) - kept.get("coverage", math.inf)
                 relief = values.copy()
                 start = values[sel]
-                if "continuity" in steps[k:]:
+                if continuity_later:
                     # familiar faces come later: relieve from a plan that has them,
                     # the one continuity would choose with every tier so far kept whole
                     start = familiar_swaps(problem, options[sel], start, calendar, prior)
@@ -1459,7 +1472,7 @@ class CpSatSolver:
                 )
                 accepted = improves(tier, relief, values) or (
                     # as good on this step and better for familiar faces, which come later
-                    "continuity" in steps[k:]
+                    continuity_later
                     and evaluate(tier, relief) >= evaluate(tier, values)
                     and improves("continuity", relief, values)
                 )
@@ -1511,7 +1524,7 @@ class CpSatSolver:
                 m.hint(values[sel])
             # familiar faces come later: among the plans with the least count,
             # keep as much of the start (which has them) as possible
-            close = tier == "fairness:at_cap" and "continuity" in steps[k + 1 :]
+            close = tier == "fairness:at_cap" and continuity_later
             _maximize(m, tier, values[sel] if close else None)
             if not s.deterministic:
                 # restricting and hinting took time too
@@ -1519,8 +1532,14 @@ class CpSatSolver:
             solver = cp_model.CpSolver()
             self._params(solver, tier_budget, len(sel), first=k == 0)
             code = solver.solve(m.model)
+            if s.deterministic:
+                spent += solver.deterministic_time
+            status_names.append(solver.status_name(code))
+            step_status[tier] = status_names[-1]
+            if k == 0:
+                coverage_seconds = time.perf_counter() - t_build
+            solved = _solution(solver, code, m, sel, len(options))
             if logger.isEnabledFor(logging.DEBUG):
-                found_plan = _solution(solver, code, m, sel, len(options))
                 logger.debug(
                     "step %s: %d options, %.2f s budget, %.2f s, %s, from %s to %s (bound %s%s)",
                     tier,
@@ -1529,17 +1548,10 @@ class CpSatSolver:
                     solver.wall_time,
                     solver.status_name(code),
                     evaluate(tier, values),
-                    None if found_plan is None else evaluate(tier, found_plan),
+                    None if solved is None else evaluate(tier, solved),
                     solver.best_objective_bound,
                     ", with the start kept" if close else "",
                 )
-            if s.deterministic:
-                spent += solver.deterministic_time
-            status_names.append(solver.status_name(code))
-            step_status[tier] = status_names[-1]
-            if k == 0:
-                coverage_seconds = time.perf_counter() - t_build
-            solved = _solution(solver, code, m, sel, len(options))
             if solved is not None:
                 before, values = values, solved
                 # integer objectives; large coefficients make the double inexact

@@ -3,7 +3,7 @@
 Each baseline is a small class with a ``name`` and ``solve(problem) ->
 matchkracht.Solution``, like :class:`matchkracht.CpSatSolver`, so the runner
 treats every method alike. Every plan they return is feasible (it passes
-:func:`matchkracht.check`); none proves a bound.
+:func:`matchkracht.plan.check`); none proves a bound.
 
 ``FirstFitGreedy``
     Tasks by priority, then day and window start; each takes the first start

@@ -4,7 +4,7 @@ For every instance (size × variant × seed) the runner generates the registry i
 memory (:func:`benchmarks.generate.generate`), builds the problem for ISO week
 2026-W49, and solves it with :class:`matchkracht.CpSatSolver` and every
 baseline of :mod:`benchmarks.baselines`. Every plan is checked with
-:func:`matchkracht.check` (the number of violations is recorded; it must be 0).
+:func:`matchkracht.plan.check` (the number of violations is recorded; it must be 0).
 Each (instance, method) runs in a fresh process (``spawn``), so its peak memory
 (the child's ``VmHWM``, which includes OR-Tools' C++ memory) is its own.
 
@@ -207,7 +207,7 @@ def measure(job: Job) -> dict[str, Any]:
     """Generate, build, solve and check one (instance, method); never raises.
 
     Returns one raw row: sizes, quality figures, timings, peak memory and the
-    number of violations :func:`matchkracht.check` finds (``error`` is set when
+    number of violations :func:`matchkracht.plan.check` finds (``error`` is set when
     anything failed).
     """
     inst = job.instance
@@ -527,13 +527,13 @@ def evaluate_targets(raw: pd.DataFrame, agg: pd.DataFrame) -> list[dict[str, str
     else:
         out.append(_target("CP-SAT weighted coverage ≥ every baseline on every instance", None, []))
 
-    # 5. every plan passes matchkracht.check
+    # 5. every plan passes matchkracht.plan.check
     viol = pd.to_numeric(raw.get("violations", pd.Series(dtype=float)), errors="coerce")
     errors = int(raw["error"].fillna("").astype(str).ne("").sum())
     total = int(viol.fillna(0).sum())
     out.append(
         _target(
-            "Every plan passes matchkracht.check (0 violations, no failed run)",
+            "Every plan passes matchkracht.plan.check (0 violations, no failed run)",
             total == 0 and errors == 0,
             [f"{len(raw)} runs, {total} violations, {errors} failed runs"],
         )

@@ -18,7 +18,7 @@ the municipality, seed 0) planned over several ISO weeks with its history:
   tolerance on coverage (the fairness target's budget);
 * a re-plan of the ``default`` plan after one volunteer cancels a midweek day.
 
-Every plan is checked with :func:`matchkracht.check` (``max_team`` included).
+Every plan is checked with :func:`matchkracht.plan.check` (``max_team`` included).
 
 Usage::
 
@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.run import WEEK, Instance, _registry, machine_info
-from matchkracht.metrics import volunteer_load
+from matchkracht.plan.metrics import volunteer_load
 
 __all__ = [
     "RUNS",
@@ -259,7 +259,7 @@ def run_weeks(
         rows.append(measure_replan(registry, plans["default"], time_limit, cpsat_seed))
         print(rows[-1], flush=True)
     if below_cap:
-        from matchkracht.metrics import compute_metrics
+        from matchkracht.plan.metrics import compute_metrics
 
         t0 = time.perf_counter()
         problem = mk.build_problem(registry, mk.Horizon.from_week(WEEK, weeks))

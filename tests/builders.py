@@ -7,7 +7,7 @@ empty cells, so the data contract's defaults apply.
 Geography: everything sits around (51.42, 6.13). :func:`north` gives the
 latitude of a point a given *road* distance north of a base point under the
 default travel model (great circle × 1.3 at 40 km/h, so 1 road km = 1.5 min).
-The distances are derived with geopy here, independently of ``matchkracht.geo``.
+The distances are derived with geopy here, independently of ``matchkracht.data.geo``.
 
 Dates: the default week is ISO week 2026-W49, Monday 2026-11-30 to Sunday
 2026-12-06; the default need recurs on Mondays.

@@ -10,7 +10,7 @@ from conftest import WEEK
 
 import matchkracht as mk
 from matchkracht import Plan, Registry
-from matchkracht.check import VIOLATION_COLUMNS
+from matchkracht.plan.check import VIOLATION_COLUMNS
 
 TIMES = ("start", "end", "depart", "return")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import matchkracht as mk
-from matchkracht.explain import explain_unmatched
+from matchkracht.plan.reasons import explain_unmatched
 
 NAMES = ("Zoë Çelik", "Jan 't Hoeske", "Fatima El Amrani", "Mevrouw Zoë de Wit")
 FAR = b.north(9.8)
@@ -177,13 +177,15 @@ def test_covered_tasks_have_no_reason() -> None:
 
 
 def test_funnel_counts_agree_with_the_problem() -> None:
-    from matchkracht.explain import PlanState, VolunteerIndex, explain_tasks
+    from matchkracht.advice.candidates import VolunteerIndex
+    from matchkracht.advice.explain import explain_tasks
+    from matchkracht.problem.occupancy import Occupancy
 
     reg = b.generated_registry("village", seed=3, variant="scarce_drivers")
     problem = mk.build_problem(reg, b.WEEK)
     sol = mk.GreedySolver().solve(problem)
     index = VolunteerIndex(problem, reg)
-    state = PlanState.from_options(problem, sol.options)
+    state = Occupancy.from_options(problem, sol.options)
     uncovered = np.flatnonzero(
         np.bincount(problem.opt_task[sol.options], minlength=problem.num_tasks)
         < problem.task_needed

@@ -2,7 +2,7 @@
 
 Independent verification: the fix is applied to copies of the registry and the
 plan (:func:`matchkracht.apply_fix`), the fixed plan must pass
-:func:`matchkracht.check` and cover the task, and a re-solve of the fixed
+:func:`matchkracht.plan.check` and cover the task, and a re-solve of the fixed
 registry must do at least as well as the fixed plan.
 """
 
@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import matchkracht as mk
-from matchkracht.explain import PlanState, VolunteerIndex
-from matchkracht.fixes import find_fix
+from matchkracht.advice.candidates import VolunteerIndex
+from matchkracht.advice.fixes import find_fix
 
 MON = "n1@2026-11-30"
 TUE = "n2@2026-12-01"
@@ -26,7 +26,7 @@ TWO_DAYS = "mon 09:00-17:00; tue 09:00-17:00"
 def fix_for(reg: mk.Registry, plan: mk.Plan, task_id: str) -> tuple[mk.Fix, mk.Problem]:
     problem = mk.build_problem(reg, b.WEEK)
     index = VolunteerIndex(problem, reg)
-    state = PlanState.from_plan(problem, plan)
+    state = plan.occupancy(problem)
     return find_fix(index, state, problem.task_ids.index(task_id)), problem
 
 

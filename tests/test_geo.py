@@ -9,7 +9,7 @@ from conftest import WEEK, make_registry
 from geopy.distance import great_circle
 
 import matchkracht as mk
-from matchkracht.geo import EARTH_RADIUS_KM, GreatCircleTravel, MatrixTravel, great_circle_km
+from matchkracht.data.geo import EARTH_RADIUS_KM, GreatCircleTravel, MatrixTravel, great_circle_km
 
 
 def _random_points(n: int, seed: int) -> np.ndarray:

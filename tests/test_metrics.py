@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import matchkracht as mk
-from matchkracht.metrics import compute_metrics, gini, volunteer_load
+from matchkracht.plan.metrics import compute_metrics, gini, volunteer_load
 
 
 def mean_abs_gini(values: list[float]) -> float:

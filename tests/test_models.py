@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from matchkracht.models import Client, FieldProblem, HistoryEntry, Need, Volunteer
-from matchkracht.parsing import WeeklyWindow
+from matchkracht.data.models import Client, FieldProblem, HistoryEntry, Need, Volunteer
+from matchkracht.data.parsing import WeeklyWindow
 
 
 def _volunteer(**extra: object) -> Volunteer:

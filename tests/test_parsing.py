@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from matchkracht.models import Need
-from matchkracht.parsing import (
+from matchkracht.data.models import Need
+from matchkracht.data.parsing import (
     DAY_NAMES,
     DateRange,
     Schedule,

@@ -13,8 +13,8 @@ from conftest import DATA, NAMES, WEEK, make_registry, problem_cells, tiny_frame
 
 import matchkracht as mk
 from matchkracht import InvalidRegistryError, MatchkrachtError, Registry
-from matchkracht.parsing import WeeklyWindow
-from matchkracht.registry import TABLES
+from matchkracht.data.parsing import WeeklyWindow
+from matchkracht.data.registry import TABLES
 
 Frames = dict[str, pd.DataFrame]
 

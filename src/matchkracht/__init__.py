@@ -17,8 +17,15 @@ True
 
 from __future__ import annotations
 
+from matchkracht.advice.explain import explain_plan
+from matchkracht.advice.fixes import Fix, apply_fix, find_fix, verify_fix
+from matchkracht.advice.report import write_report
+from matchkracht.advice.signals import recruitment_advice, signal_trend, unmet_signals
+from matchkracht.advice.whocan import WhoCan, who_can
 from matchkracht.api import match, versions
-from matchkracht.check import check
+from matchkracht.data.geo import GreatCircleTravel, MatrixTravel
+from matchkracht.data.horizon import Horizon
+from matchkracht.data.registry import Registry
 from matchkracht.demo import DEMO_WEEK, demo_path, load_demo
 from matchkracht.errors import (
     InvalidRegistryError,
@@ -26,13 +33,9 @@ from matchkracht.errors import (
     MatchkrachtError,
     MatchkrachtWarning,
 )
-from matchkracht.explain import explain_plan
-from matchkracht.fixes import Fix, apply_fix, find_fix, verify_fix
-from matchkracht.geo import GreatCircleTravel, MatrixTravel
-from matchkracht.horizon import Horizon
-from matchkracht.plan import Plan, build_plan
+from matchkracht.plan.check import check
+from matchkracht.plan.result import Plan, build_plan
 from matchkracht.problem import Problem, build_problem
-from matchkracht.registry import Registry
 from matchkracht.replan import (
     NeedAdded,
     NeedWithdrawn,
@@ -41,13 +44,10 @@ from matchkracht.replan import (
     VolunteerCancels,
     replan,
 )
-from matchkracht.report import write_report
 from matchkracht.settings import SolverSettings
-from matchkracht.signals import recruitment_advice, signal_trend, unmet_signals
 from matchkracht.solver.base import Solution, Solver
 from matchkracht.solver.cpsat import CpSatSolver
 from matchkracht.solver.greedy import GreedySolver
-from matchkracht.whocan import WhoCan, who_can
 
 __version__ = "0.1.0"
 

@@ -7,11 +7,11 @@ import platform
 from importlib import metadata as importlib_metadata
 from typing import Any
 
-from matchkracht.geo import TravelModel
-from matchkracht.horizon import Horizon
-from matchkracht.plan import Plan, build_plan
-from matchkracht.problem import build_problem
-from matchkracht.registry import Registry
+from matchkracht.data.geo import TravelModel
+from matchkracht.data.horizon import Horizon
+from matchkracht.data.registry import Registry
+from matchkracht.plan.result import Plan, build_plan
+from matchkracht.problem.build import build_problem
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solver
 from matchkracht.solver.cpsat import CpSatSolver
@@ -53,7 +53,7 @@ def match(
     weeks
         Number of consecutive ISO weeks from ``week``.
     horizon
-        A :class:`~matchkracht.horizon.Horizon` or ``"YYYY-MM-DD..YYYY-MM-DD"``.
+        A :class:`~matchkracht.data.horizon.Horizon` or ``"YYYY-MM-DD..YYYY-MM-DD"``.
     solver
         An engine following :class:`~matchkracht.solver.base.Solver`; default
         :class:`~matchkracht.solver.cpsat.CpSatSolver` built from ``settings``.

@@ -18,7 +18,7 @@ __all__ = ["main"]
 
 
 def _load(path: str) -> object:
-    from matchkracht.registry import Registry
+    from matchkracht.data.registry import Registry
 
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
@@ -161,9 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from matchkracht.api import match
-    from matchkracht.check import check
+    from matchkracht.data.registry import Registry
     from matchkracht.demo import load_demo
-    from matchkracht.registry import Registry
+    from matchkracht.plan.check import check
 
     if args.command == "validate":
         reg = _load(args.registry)
@@ -190,7 +190,7 @@ def _plan_for(args: argparse.Namespace, reg: object) -> tuple[object, float]:
     import time
 
     from matchkracht.api import match
-    from matchkracht.plan import Plan
+    from matchkracht.plan.result import Plan
 
     if args.plan:
         return Plan.read_csv(args.plan), 0.0
@@ -202,10 +202,11 @@ def _plan_for(args: argparse.Namespace, reg: object) -> tuple[object, float]:
 def _run_signals(args: argparse.Namespace) -> int:
     import time
 
-    from matchkracht.explain import explain_plan, problem_for_plan
-    from matchkracht.registry import Registry
-    from matchkracht.report import write_report
-    from matchkracht.signals import recruitment_advice, signal_trend, unmet_signals
+    from matchkracht.advice.candidates import problem_for_plan
+    from matchkracht.advice.explain import explain_plan
+    from matchkracht.advice.report import write_report
+    from matchkracht.advice.signals import recruitment_advice, signal_trend, unmet_signals
+    from matchkracht.data.registry import Registry
 
     reg = _load(args.registry)
     assert isinstance(reg, Registry)
@@ -232,7 +233,7 @@ def _run_signals(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
-        from matchkracht.signals import ADVICE_COLUMNS
+        from matchkracht.advice.signals import ADVICE_COLUMNS
 
         pd.DataFrame(columns=ADVICE_COLUMNS).to_csv(out / "advice.csv", index=False)
     sig.to_csv(out / "signals.csv", index=False, encoding="utf-8")
@@ -255,8 +256,8 @@ def _run_signals(args: argparse.Namespace) -> int:
 def _run_whocan(args: argparse.Namespace) -> int:
     import time
 
-    from matchkracht.registry import Registry
-    from matchkracht.whocan import WhoCan
+    from matchkracht.advice.whocan import WhoCan
+    from matchkracht.data.registry import Registry
 
     reg = _load(args.registry)
     assert isinstance(reg, Registry)

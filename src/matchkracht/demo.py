@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from matchkracht.registry import Registry
+from matchkracht.data.registry import Registry
 
 __all__ = ["DEMO_WEEK", "demo_path", "load_demo"]
 
@@ -19,7 +19,7 @@ def demo_path() -> Path:
 
 
 def load_demo() -> Registry:
-    """The demo village as a :class:`~matchkracht.registry.Registry`.
+    """The demo village as a :class:`~matchkracht.data.registry.Registry`.
 
     Examples
     --------

@@ -26,12 +26,13 @@ from typing import Any, Literal
 import pandas as pd
 
 from matchkracht.api import versions
+from matchkracht.data.geo import TravelModel
+from matchkracht.data.horizon import Horizon
+from matchkracht.data.registry import Registry
 from matchkracht.errors import InvalidSettingsError
-from matchkracht.geo import TravelModel
-from matchkracht.horizon import Horizon
-from matchkracht.plan import Plan, build_plan
-from matchkracht.problem import Problem, build_problem
-from matchkracht.registry import Registry
+from matchkracht.plan.result import Plan, build_plan
+from matchkracht.problem.build import build_problem
+from matchkracht.problem.core import Problem
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution
 from matchkracht.solver.cpsat import CpSatSolver

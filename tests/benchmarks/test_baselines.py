@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import matchkracht as mk
-from matchkracht.metrics import compute_metrics
+from matchkracht.plan.metrics import compute_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -133,7 +133,7 @@ def test_baselines_never_beat_the_proven_bound() -> None:
     assert cp.bound is not None
     for b in BASELINES:
         opts = b.solve(problem).options
-        covered = mk.solver.base.covered_tasks(problem, opts)
+        covered = mk.problem.occupancy.covered_tasks(problem, opts)
         assert problem.task_weight[covered].sum() <= cp.bound + 1e-9
 
 
@@ -197,7 +197,7 @@ def test_per_day_assignment_without_team_fill_leaves_team_tasks_unmatched() -> N
     without = PerDayAssignment(fill_teams=False).solve(problem).options
     assert not np.isin(problem.opt_task[without], teams).any()
     with_fill = PerDayAssignment().solve(problem).options
-    covered = mk.solver.base.covered_tasks(problem, with_fill)
+    covered = mk.problem.occupancy.covered_tasks(problem, with_fill)
     assert covered[teams].any()
 
 
@@ -225,7 +225,7 @@ def test_runner_measures_checks_and_reports(tmp_path: Path) -> None:
     targets = bench_run.evaluate_targets(raw, agg)
     verdicts = {t["target"]: t["verdict"] for t in targets}
     assert any(k.startswith("Municipality") and v == "not measured" for k, v in verdicts.items())
-    check_target = next(v for k, v in verdicts.items() if "matchkracht.check" in k)
+    check_target = next(v for k, v in verdicts.items() if "matchkracht.plan.check" in k)
     assert check_target == "held"
 
     text = bench_run.write_outputs(raw, tmp_path, suite="test", settings={"time_limit": 2})

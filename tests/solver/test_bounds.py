@@ -48,7 +48,9 @@ def test_the_day_bound_is_never_below_the_optimal_plan(seed: int) -> None:
     db = day_bound(problem, time_limit=10, threads=2)
     solution = mk.CpSatSolver(time_limit=20, seed=0, tiers=("coverage",)).solve(problem)
     assert solution.status == "optimal"
-    covered = int(problem.task_weight[mk.solver.covered_tasks(problem, solution.options)].sum())
+    covered = int(
+        problem.task_weight[mk.problem.occupancy.covered_tasks(problem, solution.options)].sum()
+    )
     assert covered <= db.bound <= db.trivial == _trivial(problem)
     assert (db.days_best <= db.days_bound).all()
     assert (db.days_bound <= db.days_trivial).all()
@@ -72,5 +74,7 @@ def test_days_split_by_location_still_bound_the_optimal_plan(
     assert all(owner[int(problem.opt_task[o])] == i for i, q in enumerate(parts) for o in q)
     split = day_bound(problem, time_limit=10, threads=2)
     solution = mk.CpSatSolver(time_limit=20, seed=0, tiers=("coverage",)).solve(problem)
-    covered = int(problem.task_weight[mk.solver.covered_tasks(problem, solution.options)].sum())
+    covered = int(
+        problem.task_weight[mk.problem.occupancy.covered_tasks(problem, solution.options)].sum()
+    )
     assert covered <= whole.bound <= split.bound <= split.trivial

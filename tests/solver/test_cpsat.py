@@ -2,7 +2,7 @@
 
 Each hard-rule test builds a tiny registry where the rule changes the answer and
 compares it with the same registry with the rule relaxed. Every plan passes the
-independent checker (:func:`matchkracht.check`) and, on these tiny cases, is
+independent checker (:func:`matchkracht.plan.check`) and, on these tiny cases, is
 proven optimal with ``bound == weighted_coverage``.
 """
 

@@ -14,7 +14,7 @@ import pytest
 from ortools.sat.python import cp_model
 
 import matchkracht as mk
-from matchkracht.metrics import compute_metrics
+from matchkracht.plan.metrics import compute_metrics
 from matchkracht.solver import cpsat
 from matchkracht.solver.greedy import familiar_first_options
 

@@ -5,7 +5,7 @@ Benchmarks add more baselines following the same protocol. ``day_bound``
 proves an upper bound on weighted coverage that is stronger than the trivial one.
 """
 
-from matchkracht.solver.base import Solution, Solver, covered_tasks
+from matchkracht.solver.base import Solution, Solver
 from matchkracht.solver.bounds import DayBound, day_bound
 from matchkracht.solver.cpsat import CpSatSolver
 from matchkracht.solver.greedy import (
@@ -23,7 +23,6 @@ __all__ = [
     "ScarceFirstSolver",
     "Solution",
     "Solver",
-    "covered_tasks",
     "day_bound",
     "familiar_first_options",
     "greedy_options",

@@ -8,9 +8,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from matchkracht.problem import Problem
+from matchkracht.problem.core import Problem
 
-__all__ = ["Solution", "Solver", "cap_share", "covered_tasks", "weekly_use"]
+__all__ = ["Solution", "Solver"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -53,34 +53,3 @@ class Solver(Protocol):
     def solve(self, problem: Problem) -> Solution:
         """Choose options for ``problem``; never raises for an infeasible instance."""
         ...
-
-
-def covered_tasks(problem: Problem, options: IntArray) -> npt.NDArray[np.bool_]:
-    """Which tasks have all the volunteers they need among ``options``."""
-    counts = np.bincount(problem.opt_task[options], minlength=problem.num_tasks)
-    return np.asarray(counts >= problem.task_needed)
-
-
-def weekly_use(problem: Problem, options: IntArray) -> tuple[IntArray, IntArray]:
-    """Tasks and occupied minutes of ``options`` per (volunteer, ISO week of the horizon)."""
-    p = problem
-    tasks = np.zeros((p.num_volunteers, max(p.num_weeks, 1)), dtype=np.int64)
-    minutes = np.zeros_like(tasks)
-    pairs = p.opt_pair[options]
-    at = (p.pair_vol[pairs], p.task_week[p.pair_task[pairs]])
-    np.add.at(tasks, at, 1)
-    np.add.at(minutes, at, p.pair_occupied[pairs])
-    return tasks, minutes
-
-
-def cap_share(problem: Problem, tasks: IntArray, minutes: IntArray) -> npt.NDArray[np.float64]:
-    """Per (volunteer, week), the highest share of a weekly cap in use.
-
-    ``max(tasks / max_tasks, minutes / max_minutes)``; a cap of zero counts as a
-    share of zero.
-    """
-    p = problem
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(p.vol_max_tasks[:, None] > 0, tasks / p.vol_max_tasks[:, None], 0.0)
-        b = np.where(p.vol_max_minutes[:, None] > 0, minutes / p.vol_max_minutes[:, None], 0.0)
-    return np.asarray(np.maximum(a, b), dtype=np.float64)

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
 
-from matchkracht.problem import Problem
+from matchkracht.problem.core import Problem
 from matchkracht.solver.cpsat import build_model, complete_teams, components, split_region
 from matchkracht.solver.greedy import greedy_options
 

@@ -36,9 +36,10 @@ from ortools.sat.python import cp_model
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from matchkracht.problem import Problem
+from matchkracht.problem.core import Problem
+from matchkracht.problem.occupancy import cap_share, covered_tasks, weekly_use
 from matchkracht.settings import SolverSettings
-from matchkracht.solver.base import Solution, cap_share, covered_tasks, weekly_use
+from matchkracht.solver.base import Solution
 from matchkracht.solver.greedy import Calendar, familiar_first_options
 
 __all__ = [

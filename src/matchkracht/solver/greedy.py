@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from matchkracht.problem import Problem
+from matchkracht.problem.core import Problem
 from matchkracht.solver.base import Solution
 
 __all__ = [

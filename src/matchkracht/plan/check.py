@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 from geopy.distance import great_circle
 
-from matchkracht.geo import TravelModel
-from matchkracht.models import Need, Volunteer
-from matchkracht.plan import Plan
-from matchkracht.registry import Registry
+from matchkracht.data.geo import TravelModel
+from matchkracht.data.models import Need, Volunteer
+from matchkracht.data.registry import Registry
+from matchkracht.plan.result import Plan
 
 __all__ = ["VIOLATION_COLUMNS", "check"]
 

@@ -30,12 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matchkracht.explain import PlanState, TaskSpec, VolunteerIndex, problem_for_plan
-from matchkracht.fixes import empty_state, index_with, synthetic_volunteer
-from matchkracht.geo import TravelModel
-from matchkracht.horizon import Horizon
-from matchkracht.problem import Problem
-from matchkracht.registry import Registry
+from matchkracht.advice.candidates import TaskSpec, VolunteerIndex, problem_for_plan
+from matchkracht.advice.fixes import empty_state, index_with, synthetic_volunteer
+from matchkracht.api import match
+from matchkracht.data.geo import TravelModel
+from matchkracht.data.horizon import Horizon
+from matchkracht.data.registry import Registry
+from matchkracht.plan.check import check
+from matchkracht.problem.core import Problem
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -209,7 +211,7 @@ class Advice:
         Seconds of everything else (building recruits, exact insertion).
     recruits : dict of str to dict
         The synthetic volunteers rows, by id (``recruit`` column starts with it);
-        add one with :meth:`~matchkracht.registry.Registry.with_volunteers`.
+        add one with :meth:`~matchkracht.data.registry.Registry.with_volunteers`.
     """
 
     table: pd.DataFrame
@@ -266,14 +268,11 @@ def recruitment_advice(
         ``table`` with :data:`ADVICE_COLUMNS`; ``gain_tasks`` is the best
         verified gain (re-solve or exact insertion), per horizon.
     """
-    from matchkracht.api import match
-    from matchkracht.check import check
-
     t0 = time.perf_counter()
     p = problem if problem is not None else problem_for_plan(registry, plan, travel)
     sig = signals if signals is not None else unmet_signals(registry, plan, problem=p)
     index = VolunteerIndex(p, registry, travel)
-    state = PlanState.from_plan(p, plan)
+    state = plan.occupancy(p)
     t_index = {t: i for i, t in enumerate(p.task_ids)}
     unmet_tasks = [t_index[str(t)] for t in plan.unmatched["task_id"]]
     base_cov = int(plan.metrics["covered"])

@@ -1,6 +1,6 @@
 """Pydantic models of one registry row each: the validated boundary of the library.
 
-The registry (:mod:`matchkracht.registry`) builds one model per row to check the
+The registry (:mod:`matchkracht.data.registry`) builds one model per row to check the
 row and to parse its text cells (availability, schedules, tags) into structured
 values. Empty cells are left out before a model is built, so defaults apply.
 """
@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from matchkracht.parsing import (
+from matchkracht.data.parsing import (
     DateRange,
     Schedule,
     WeeklyWindow,

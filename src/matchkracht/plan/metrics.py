@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matchkracht.problem import Problem
-from matchkracht.solver.base import Solution, cap_share, covered_tasks, weekly_use
+from matchkracht.problem.core import Problem
+from matchkracht.problem.occupancy import cap_share, covered_tasks, weekly_use
+from matchkracht.solver.base import Solution
 
 __all__ = ["compute_metrics", "familiar", "gini", "recurring_tasks", "volunteer_load"]
 

@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from matchkracht.advice.candidates import TaskSpec, VolunteerIndex, problem_for_plan
+from matchkracht.data.geo import TravelModel
+from matchkracht.data.models import Need
+from matchkracht.data.parsing import format_minutes
+from matchkracht.data.registry import Registry
 from matchkracht.errors import InvalidSettingsError
-from matchkracht.explain import PlanState, TaskSpec, VolunteerIndex, problem_for_plan
-from matchkracht.geo import TravelModel
-from matchkracht.models import Need
-from matchkracht.parsing import format_minutes
-from matchkracht.problem import MINUTES_PER_DAY, Problem
-from matchkracht.registry import Registry
+from matchkracht.problem.core import MINUTES_PER_DAY, Problem
 
 __all__ = ["WHOCAN_COLUMNS", "WhoCan", "who_can"]
 
@@ -60,7 +60,7 @@ class WhoCan:
     ) -> None:
         self.problem = problem if problem is not None else problem_for_plan(registry, plan, travel)
         self.index = VolunteerIndex(self.problem, registry, travel)
-        self.state = PlanState.from_plan(self.problem, plan)
+        self.state = plan.occupancy(self.problem)
 
     def spec(self, need: Mapping[str, Any]) -> TaskSpec:
         """Validate a needs row (a one-off: ``schedule`` is an ISO date) into a :class:`TaskSpec`."""

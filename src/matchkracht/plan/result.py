@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matchkracht.explain import explain_unmatched
-from matchkracht.metrics import compute_metrics
-from matchkracht.problem import KINDS, MINUTES_PER_DAY, Problem
-from matchkracht.registry import Registry
+from matchkracht.data.registry import Registry
+from matchkracht.plan.metrics import compute_metrics
+from matchkracht.plan.reasons import explain_unmatched
+from matchkracht.problem.core import KINDS, MINUTES_PER_DAY, Problem
+from matchkracht.problem.occupancy import Occupancy
 from matchkracht.solver.base import Solution
 
 __all__ = ["ASSIGNMENT_COLUMNS", "UNMATCHED_COLUMNS", "Plan", "build_plan"]
@@ -58,6 +59,28 @@ class Plan:
     def status(self) -> str:
         """``optimal``, ``feasible`` or ``no_solution``."""
         return str(self.metrics["status"])
+
+    def occupancy(self, problem: Problem) -> Occupancy:
+        """What each volunteer does in this plan, as indices of ``problem``."""
+        a = self.assignments
+        if a.empty:
+            return Occupancy(problem)
+        t_index = {t: i for i, t in enumerate(problem.task_ids)}
+        v_index = {v: i for i, v in enumerate(problem.volunteer_ids)}
+        base = pd.Timestamp(problem.horizon.first)
+
+        def mins(col: str) -> list[int]:
+            delta = pd.to_datetime(a[col]) - base
+            return [round(x) for x in (delta.dt.total_seconds() / 60).tolist()]
+
+        return Occupancy.from_rows(
+            problem,
+            [t_index[t] for t in a["task_id"].astype(str)],
+            [v_index[v] for v in a["volunteer_id"].astype(str)],
+            mins("start"),
+            mins("depart"),
+            mins("return"),
+        )
 
     def summary(self) -> str:
         """A short, readable report (ids only, no personal data)."""

@@ -17,12 +17,12 @@ the first that provably covers the task:
    for, living at the client's place, free on that day for the window plus travel.
 
 Changes 1–4 and 6 are checked *exactly* against the current plan with nothing
-else moving (:meth:`~matchkracht.explain.VolunteerIndex.fit`: skills, languages,
+else moving (:meth:`~matchkracht.advice.explain.VolunteerIndex.fit`: skills, languages,
 distance, availability incl. travel, unavailable dates, overlap, weekly caps,
 ``max_team``); change 5 is a local re-solve (one other task re-placed, also
 checked exactly). :func:`apply_fix` applies a fix to copies of the registry and
 the plan, and :func:`verify_fix` then runs the independent
-:func:`matchkracht.check` on them. Fix texts name ids only.
+:func:`matchkracht.plan.check` on them. Fix texts name ids only.
 """
 
 from __future__ import annotations
@@ -35,18 +35,20 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from matchkracht.explain import (
+from matchkracht.advice.candidates import (
     Candidates,
-    PlanState,
     TaskSpec,
     VolunteerIndex,
     when_text,
 )
-from matchkracht.geo import TravelModel
-from matchkracht.models import Volunteer
-from matchkracht.parsing import format_minutes
-from matchkracht.problem import MINUTES_PER_DAY, PRIORITY_WEIGHTS, Problem
-from matchkracht.registry import Registry
+from matchkracht.data.geo import TravelModel
+from matchkracht.data.models import Volunteer
+from matchkracht.data.parsing import format_minutes
+from matchkracht.data.registry import Registry
+from matchkracht.plan.check import check
+from matchkracht.plan.result import Plan
+from matchkracht.problem.core import MINUTES_PER_DAY, PRIORITY_WEIGHTS, Problem
+from matchkracht.problem.occupancy import Occupancy
 
 __all__ = [
     "FIX_KINDS",
@@ -179,7 +181,7 @@ def _choose(
 
 def find_fix(
     index: VolunteerIndex,
-    state: PlanState,
+    state: Occupancy,
     task: int,
     *,
     resolve: bool = True,
@@ -334,7 +336,7 @@ def find_fix(
 
 
 def _plain(
-    index: VolunteerIndex, state: PlanState, cand: Candidates, k: int
+    index: VolunteerIndex, state: Occupancy, cand: Candidates, k: int
 ) -> tuple[int, list[int]] | None:
     elig = np.flatnonzero(cand.eligible)
     if len(elig) < k:
@@ -347,7 +349,7 @@ def _plain(
 
 
 def _move_one(
-    index: VolunteerIndex, state: PlanState, cand: Candidates, elig: IntArray, max_moves: int
+    index: VolunteerIndex, state: Occupancy, cand: Candidates, elig: IntArray, max_moves: int
 ) -> Fix | None:
     p = index.problem
     spec = cand.spec
@@ -487,16 +489,16 @@ def index_with(index: VolunteerIndex, rows: list[dict[str, Any]]) -> VolunteerIn
     return new
 
 
-def empty_state(index: VolunteerIndex) -> PlanState:
+def empty_state(index: VolunteerIndex) -> Occupancy:
     """A plan in which ``index``'s volunteers have no task yet."""
-    s = PlanState(index.problem)
+    s = Occupancy(index.problem)
     s.tasks_used = np.zeros((index.n, s.tasks_used.shape[1]), dtype=np.int64)
     s.minutes_used = np.zeros_like(s.tasks_used)
     s.team_known = {}
     return s
 
 
-def _recruit(index: VolunteerIndex, state: PlanState, cand: Candidates) -> Fix | None:
+def _recruit(index: VolunteerIndex, state: Occupancy, cand: Candidates) -> Fix | None:
     spec = cand.spec
     k = spec.needed
     rows = [synthetic_volunteer(f"NEW-{spec.task_id}-{i + 1}", spec, index) for i in range(k)]
@@ -537,8 +539,6 @@ def apply_fix(registry: Registry, plan: Any, fix: Fix, problem: Problem) -> tupl
     The plan's metrics ``tasks``, ``covered``, ``coverage`` and
     ``weighted_coverage`` are recomputed; ``bound`` is dropped (no solve proves one).
     """
-    from matchkracht.plan import Plan
-
     frames: dict[str, pd.DataFrame] = {}
     for ch in fix.changes:
         table = frames.setdefault(ch.table, getattr(registry, ch.table).copy().astype(object))
@@ -580,7 +580,7 @@ def verify_fix(
     problem: Problem,
     travel: TravelModel | None = None,
 ) -> bool:
-    """Apply ``fix`` and run the independent :func:`matchkracht.check` on the result.
+    """Apply ``fix`` and run the independent :func:`matchkracht.plan.check` on the result.
 
     Returns
     -------
@@ -588,8 +588,6 @@ def verify_fix(
         True when the fixed plan breaks no hard rule of the fixed registry and
         covers the task.
     """
-    from matchkracht.check import check
-
     if fix.kind == "none":
         return False
     reg, fixed = apply_fix(registry, plan, fix, problem)

@@ -17,151 +17,33 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from matchkracht.data.geo import GreatCircleTravel, TravelModel
+from matchkracht.data.horizon import Horizon
+from matchkracht.data.registry import Registry
 from matchkracht.errors import InvalidSettingsError
-from matchkracht.geo import GreatCircleTravel, TravelModel
-from matchkracht.horizon import Horizon
-from matchkracht.registry import Registry
+from matchkracht.problem.core import (
+    CONTINUITY_CODES,
+    FUNNEL_STAGES,
+    KINDS,
+    MINUTES_PER_DAY,
+    PRIORITY_WEIGHTS,
+    TEAM_WINDOW_DAYS,
+    BoolArray,
+    FloatArray,
+    IntArray,
+    Problem,
+    frozen,
+)
 
-__all__ = ["FUNNEL_STAGES", "KINDS", "PRIORITY_WEIGHTS", "Problem", "build_problem"]
+__all__ = ["build_problem", "dominated_options"]
 
 logger = logging.getLogger("matchkracht")
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-
-#: Weight of a task in ``weighted_coverage`` by its priority (1 = most important).
-PRIORITY_WEIGHTS: dict[int, int] = {1: 4, 2: 2, 3: 1}
-#: Kinds of need, in the order of their integer codes.
-KINDS: tuple[str, ...] = ("ride", "visit", "meal", "chore", "other")
-#: The eligibility funnel: each stage keeps the volunteers of the previous one
-#: that also pass it; the reason code when a stage leaves too few.
-FUNNEL_STAGES: tuple[tuple[str, str], ...] = (
-    ("skills", "no_skill"),
-    ("languages", "no_language"),
-    ("distance", "too_far"),
-    ("availability", "not_available"),
-    ("exclusions", "excluded"),
-    ("continuity", "continuity"),
-)
-#: ``max_team`` counts distinct volunteers over this many days (4 weeks).
-TEAM_WINDOW_DAYS = 28
-CONTINUITY_CODES: dict[str, int] = {"none": 0, "prefer": 1, "strict": 2}
-MINUTES_PER_DAY = 1440
-
-
-def _frozen(a: npt.ArrayLike, dtype: Any) -> Any:
-    arr = np.ascontiguousarray(np.asarray(a, dtype=dtype))
-    arr.setflags(write=False)
-    return arr
-
-
-@dataclass(frozen=True, eq=False)
-class Problem:
-    """A planning problem as frozen numpy arrays with integer indices.
-
-    Indices: ``task_idx`` into the ``task_*`` arrays, ``vol_idx`` into ``vol_*``,
-    ``pair_idx`` into ``pair_*`` (an eligible (task, volunteer) pair), and option
-    indices into ``opt_*`` (a pair at one start time). Build one with
-    :func:`build_problem`; solvers read it and never change it.
-    """
-
-    horizon: Horizon
-    grid: int
-    volunteer_ids: tuple[str, ...]
-    client_ids: tuple[str, ...]
-    need_ids: tuple[str, ...]
-    task_ids: tuple[str, ...]
-    num_weeks: int
-    # tasks
-    task_need: IntArray
-    task_client: IntArray
-    task_day: IntArray
-    task_week: IntArray
-    task_window_lo: IntArray
-    task_window_hi: IntArray
-    task_duration: IntArray
-    task_priority: IntArray
-    task_weight: IntArray
-    task_needed: IntArray
-    task_kind: IntArray
-    task_continuity: IntArray
-    task_funnel: IntArray
-    need_team_cap: IntArray
-    task_ll: FloatArray
-    # volunteers
-    vol_ll: FloatArray
-    vol_max_tasks: IntArray
-    vol_max_minutes: IntArray
-    # pairs
-    pair_task: IntArray
-    pair_vol: IntArray
-    pair_out: IntArray
-    pair_back: IntArray
-    pair_occupied: IntArray
-    pair_km: FloatArray
-    pair_helped: BoolArray
-    pair_preferred: BoolArray
-    pair_team_known: BoolArray
-    vol_recent_tasks: IntArray
-    # options
-    opt_pair: IntArray
-    opt_start: IntArray
-    opt_depart: IntArray
-    opt_return: IntArray
-    opt_previous: BoolArray
-    opt_locked: BoolArray
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def num_tasks(self) -> int:
-        """Number of tasks (need occurrences) in the horizon."""
-        return len(self.task_ids)
-
-    @property
-    def num_volunteers(self) -> int:
-        """Number of volunteers."""
-        return len(self.volunteer_ids)
-
-    @property
-    def num_pairs(self) -> int:
-        """Number of eligible (task, volunteer) pairs."""
-        return len(self.pair_task)
-
-    @property
-    def num_options(self) -> int:
-        """Number of (task, volunteer, start) options: the solver's variables."""
-        return len(self.opt_pair)
-
-    @property
-    def opt_task(self) -> IntArray:
-        """Task of each option."""
-        return self.pair_task[self.opt_pair]
-
-    @property
-    def opt_vol(self) -> IntArray:
-        """Volunteer of each option."""
-        return self.pair_vol[self.opt_pair]
-
-    @property
-    def total_weight(self) -> int:
-        """Sum of the weights of all tasks (denominator of weighted coverage)."""
-        return int(self.task_weight.sum())
-
-    def summary(self) -> str:
-        """One line with the problem's size."""
-        return (
-            f"{self.num_tasks} tasks, {self.num_volunteers} volunteers, "
-            f"{self.num_pairs} candidate pairs, {self.num_options} start options"
-        )
 
 
 def _tag_matrix(tag_sets: list[frozenset[str]], vocab: dict[str, int]) -> BoolArray:
@@ -240,7 +122,7 @@ def build_problem(
     registry
         The validated registry.
     horizon
-        A :class:`~matchkracht.horizon.Horizon` or its text (``"2026-W49"``,
+        A :class:`~matchkracht.data.horizon.Horizon` or its text (``"2026-W49"``,
         ``"2026-12-01..2026-12-07"``).
     grid
         Start times are whole multiples of this many minutes (default 5).
@@ -518,51 +400,51 @@ def build_problem(
         need_ids=tuple(n.need_id for n in needs),
         task_ids=tuple(task_ids),
         num_weeks=len(weeks),
-        task_need=_frozen(t_need, np.int64),
-        task_client=_frozen(task_client, np.int64),
-        task_day=_frozen(t_day, np.int64),
-        task_week=_frozen(t_week, np.int64),
-        task_window_lo=_frozen(t_lo, np.int64),
-        task_window_hi=_frozen(t_hi, np.int64),
-        task_duration=_frozen(task_duration, np.int64),
-        task_priority=_frozen(t_prio, np.int64),
-        task_weight=_frozen([PRIORITY_WEIGHTS[p] for p in t_prio], np.int64),
-        task_needed=_frozen(t_needed, np.int64),
-        task_kind=_frozen(t_kind, np.int64),
-        task_continuity=_frozen(t_cont, np.int64),
-        task_funnel=_frozen(
+        task_need=frozen(t_need, np.int64),
+        task_client=frozen(task_client, np.int64),
+        task_day=frozen(t_day, np.int64),
+        task_week=frozen(t_week, np.int64),
+        task_window_lo=frozen(t_lo, np.int64),
+        task_window_hi=frozen(t_hi, np.int64),
+        task_duration=frozen(task_duration, np.int64),
+        task_priority=frozen(t_prio, np.int64),
+        task_weight=frozen([PRIORITY_WEIGHTS[p] for p in t_prio], np.int64),
+        task_needed=frozen(t_needed, np.int64),
+        task_kind=frozen(t_kind, np.int64),
+        task_continuity=frozen(t_cont, np.int64),
+        task_funnel=frozen(
             np.array(t_funnel, dtype=np.int64).reshape(-1, len(FUNNEL_STAGES)), np.int64
         ),
-        need_team_cap=_frozen(team_cap, np.int64),
-        task_ll=_frozen(
+        need_team_cap=frozen(team_cap, np.int64),
+        task_ll=frozen(
             np.array(
                 [[clients[c].lat, clients[c].lon] for c in t_client], dtype=np.float64
             ).reshape(-1, 2),
             np.float64,
         ),
-        vol_ll=_frozen(vol_ll, np.float64),
-        vol_max_tasks=_frozen([v.max_tasks_per_week for v in vols], np.int64),
-        vol_max_minutes=_frozen(
+        vol_ll=frozen(vol_ll, np.float64),
+        vol_max_tasks=frozen([v.max_tasks_per_week for v in vols], np.int64),
+        vol_max_minutes=frozen(
             [math.floor(v.max_hours_per_week * 60 + 1e-9) for v in vols], np.int64
         ),
-        pair_task=_frozen(pair_task, np.int64),
-        pair_vol=_frozen(pair_vol, np.int64),
-        pair_out=_frozen(pair_out, np.int64),
-        pair_back=_frozen(pair_back, np.int64),
-        pair_occupied=_frozen(pair_out + task_duration[pair_task] + pair_back, np.int64),
-        pair_km=_frozen(cat(p_km, np.float64), np.float64),
-        pair_helped=_frozen(helped_pairs, bool),
-        pair_preferred=_frozen(pref_pairs, bool),
-        pair_team_known=_frozen(known_pairs, bool),
-        vol_recent_tasks=_frozen(recent, np.int64),
-        opt_pair=_frozen(opt_pair, np.int64),
-        opt_start=_frozen(opt_start, np.int64),
-        opt_depart=_frozen(opt_start - pair_out[opt_pair], np.int64),
-        opt_return=_frozen(
+        pair_task=frozen(pair_task, np.int64),
+        pair_vol=frozen(pair_vol, np.int64),
+        pair_out=frozen(pair_out, np.int64),
+        pair_back=frozen(pair_back, np.int64),
+        pair_occupied=frozen(pair_out + task_duration[pair_task] + pair_back, np.int64),
+        pair_km=frozen(cat(p_km, np.float64), np.float64),
+        pair_helped=frozen(helped_pairs, bool),
+        pair_preferred=frozen(pref_pairs, bool),
+        pair_team_known=frozen(known_pairs, bool),
+        vol_recent_tasks=frozen(recent, np.int64),
+        opt_pair=frozen(opt_pair, np.int64),
+        opt_start=frozen(opt_start, np.int64),
+        opt_depart=frozen(opt_start - pair_out[opt_pair], np.int64),
+        opt_return=frozen(
             opt_start + task_duration[pair_task[opt_pair]] + pair_back[opt_pair], np.int64
         ),
-        opt_previous=_frozen(prev_mask, bool),
-        opt_locked=_frozen(lock_mask, bool),
+        opt_previous=frozen(prev_mask, bool),
+        opt_locked=frozen(lock_mask, bool),
         meta={
             "travel": type(travel).__name__,
             "options_before_pruning": num_options_all,

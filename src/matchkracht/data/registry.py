@@ -19,23 +19,29 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from matchkracht.data.geo import GeocodeCache
+from matchkracht.data.models import Client, HistoryEntry, Need, Volunteer, parse_tags_keep_case
 from matchkracht.errors import PERSONAL_COLUMNS, InvalidRegistryError
-from matchkracht.geo import GeocodeCache
-from matchkracht.models import Client, HistoryEntry, Need, Volunteer, parse_tags_keep_case
 
-if TYPE_CHECKING:
-    from matchkracht.plan import Plan
-
-__all__ = ["TABLES", "Registry"]
+__all__ = ["TABLES", "HasAssignments", "Registry"]
 
 logger = logging.getLogger("matchkracht")
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class HasAssignments(Protocol):
+    """Anything with an ``assignments`` table, such as a plan (the registry does not import it)."""
+
+    @property
+    def assignments(self) -> pd.DataFrame:
+        """One row per (task, volunteer), as the data contract describes."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -425,7 +431,7 @@ class Registry:
         vols = pd.concat([self.volunteers.astype(object), extra], ignore_index=True)
         return self.replace(volunteers=vols)
 
-    def record(self, plan: Plan | pd.DataFrame) -> Registry:
+    def record(self, plan: HasAssignments | pd.DataFrame) -> Registry:
         """A new registry whose history also holds the given plan's assignments.
 
         Parameters

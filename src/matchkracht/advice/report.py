@@ -103,13 +103,13 @@ def write_report(
     plan
         The plan (its metrics and horizon head the report).
     signals
-        :func:`matchkracht.signals.unmet_signals`.
+        :func:`matchkracht.advice.signals.unmet_signals`.
     explanations
-        :func:`matchkracht.explain.explain_plan`.
+        :func:`matchkracht.advice.explain.explain_plan`.
     advice
         ``recruitment_advice(...).table``, if computed.
     trend
-        :func:`matchkracht.signals.signal_trend`, if computed.
+        :func:`matchkracht.advice.signals.signal_trend`, if computed.
     timings
         Seconds of the steps (solve, explain, advice re-solves), shown as given.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -213,7 +213,7 @@ class _PartSolve:
             start[self.sel]
         )
 
-    def keeps(self, floors: Mapping[str, float]) -> Any:
+    def keeps(self, floors: Mapping[str, float]) -> Callable[[BoolArray], bool]:
         return partial(keeps, floors, self.problem, self.options[self.sel], self.prior)
 
     def comes_later(self, tier: str) -> bool:
@@ -260,7 +260,8 @@ class _PartSolve:
         if step in self.withheld:
             return 0.0
         tol = self.settings.tolerance
-        return float(tol.get(step, tol.get(step.split(":")[0], 0.0)))  # type: ignore[call-overload]
+        family = REGISTRY[step].family or step
+        return float(tol.get(step, tol.get(family, 0.0)))  # type: ignore[call-overload]
 
     def _share(self, step: str, value: float, tolerance: float) -> float:
         """The tolerance as a share of ``value``, with the earlier parts' value."""

@@ -11,7 +11,7 @@ warm start or rule of an objective may read of the part being solved.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -71,7 +71,7 @@ class PartView(Protocol):
         """``start`` is better than ``current`` on ``tier`` and keeps every tier held."""
         ...
 
-    def keeps(self, floors: dict[str, int]) -> Callable[[BoolArray], bool]:
+    def keeps(self, floors: Mapping[str, float]) -> Callable[[BoolArray], bool]:
         """Whether a plan over the model's options keeps every tier at its floor in ``floors``."""
         ...
 

@@ -186,7 +186,7 @@ def restore_dropped(
         before[sel],
         after[sel],
         part.calendar,
-        part.keeps({**part.kept, tier: value}),  # type: ignore[dict-item]
+        part.keeps({**part.kept, tier: value}),
     )
     return after, max(value, part.evaluate(tier, after))
 

@@ -233,10 +233,10 @@ class _PartSolve:
             self._win_back(step)
             if k == 1 and len(self.options) >= tuning.LARGE_COMPONENT:
                 self._restrict()
-            if self.m.tier(step) is None:  # later tiers are built now: that time counts
-                self.budget.sync()
+            built = self.m.tier(step) is not None  # later tiers are built now
+            self.budget.sync()  # wall-clock mode: building, hints and restricting count
+            if not built:
                 continue  # nothing to optimise in this part (e.g. no previous plan)
-            self.budget.sync()
             self._start(step)
             self._solve(step)
         if len(self.sel) < len(self.options):

@@ -17,7 +17,6 @@ from matchkracht.problem.eligibility import (
     Funnel,
     Trips,
     Volunteers,
-    funnel,
     reachable,
 )
 
@@ -60,17 +59,16 @@ def trip(n: int, reach: float = 1.0, out: int = 10, back: int = 10) -> Trips:
 
 
 def run(vols: Volunteers, tr: Trips | None = None, **kw: Any) -> Funnel:
-    args: dict[str, Any] = {
-        "skills": frozenset(),
-        "languages": frozenset(),
-        "day": 0,
-        "lo": 10 * 60,
-        "hi": 11 * 60,
-        "duration": 60,
-        "grid": 5,
-    }
+    need = reachable(
+        vols,
+        tr if tr is not None else trip(vols.n),
+        kw.pop("skills", frozenset()),
+        kw.pop("languages", frozenset()),
+    )
+    args: dict[str, Any] = {"day": 0, "lo": 10 * 60, "hi": 11 * 60, "duration": 60, "grid": 5}
     args.update(kw)
-    return funnel(vols, tr if tr is not None else trip(vols.n), **args)
+    return need.on_day(args.pop("day"), args.pop("lo"), args.pop("hi"), args.pop("duration"),
+                       args.pop("grid"), **args)  # fmt: skip
 
 
 def stage(f: Funnel, name: str) -> list[bool]:
@@ -174,7 +172,7 @@ def test_options_once_per_start_across_overlapping_windows() -> None:
     assert avail[0].all() and avail[1].all()  # availability ignores exclusions
 
 
-def test_one_need_many_days_equals_one_task_at_a_time() -> None:
+def test_one_need_many_days_equals_one_day_at_a_time() -> None:
     unavailable = np.zeros((3, 14), dtype=bool)
     unavailable[0, 7] = True
     vols = pool(3, unavailable=unavailable, max_km=np.array([10.0, 10.0, 0.5]))

@@ -30,7 +30,7 @@ from matchkracht.problem.core import (
     IntArray,
     Problem,
 )
-from matchkracht.problem.eligibility import Volunteers, funnel, trips
+from matchkracht.problem.eligibility import Volunteers, reachable, trips
 from matchkracht.problem.occupancy import Occupancy
 
 __all__ = ["Candidates", "TaskSpec", "VolunteerIndex", "problem_for_plan", "when_text"]
@@ -245,9 +245,8 @@ class VolunteerIndex:
         helpers = None
         if cont == "strict" and spec.client in self.helped_any:
             helpers = sorted(self.helped.get(spec.client, ()))
-        f = funnel(
-            vols, trip, skills=spec.skills, languages=spec.languages, day=spec.day, lo=lo, hi=hi,
-            duration=spec.duration, grid=g,
+        f = reachable(vols, trip, spec.skills, spec.languages).on_day(
+            spec.day, lo, hi, spec.duration, g,
             excluded=self.excluded[spec.client] + self.declined.get(spec.task, []),
             helpers=helpers,
         )  # fmt: skip

@@ -21,7 +21,7 @@ The stages (:data:`~matchkracht.problem.core.FUNNEL_STAGES`) are cumulative:
 
 Stages 1–3 do not depend on the day, so :func:`reachable` computes them once
 per need and :meth:`Reachable.on_day` adds stages 4–6 for each occurrence (the
-batch path of ``build_problem``); :func:`funnel` does both for one task.
+batch path of ``build_problem``); one task is ``reachable(...).on_day(...)``.
 
 numpy only: volunteers come in as :class:`Volunteers` arrays (made from any
 records with the volunteer fields, see :meth:`Volunteers.from_records`).
@@ -44,7 +44,6 @@ __all__ = [
     "Reachable",
     "Trips",
     "Volunteers",
-    "funnel",
     "reachable",
     "trips",
 ]
@@ -378,23 +377,3 @@ def reachable(
     s2 = s1 & volunteers.speaking(languages)
     s3 = s2 & (trip.reach_km <= volunteers.max_km + _KM_TOL)
     return Reachable(volunteers, trip, (s1, s2, s3), np.flatnonzero(s3[volunteers.win_vol]))
-
-
-def funnel(
-    volunteers: Volunteers,
-    trip: Trips,
-    *,
-    skills: frozenset[str],
-    languages: frozenset[str],
-    day: int,
-    lo: int,
-    hi: int,
-    duration: int,
-    grid: int,
-    excluded: Sequence[int] | IntArray = (),
-    helpers: Sequence[int] | IntArray | None = None,
-) -> Funnel:
-    """The whole funnel for one task (see :meth:`Reachable.on_day` for the parameters)."""
-    return reachable(volunteers, trip, skills, languages).on_day(
-        day, lo, hi, duration, grid, excluded=excluded, helpers=helpers
-    )

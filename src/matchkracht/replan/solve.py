@@ -205,6 +205,7 @@ def replan(
             "unlockable": list(problem.meta.get("unlockable", [])) if not dropped_locks else [],
             "locks_dropped": dropped_locks,
             "withdrawn_tasks": sorted(skip),
+            "declined": [list(pair) for pair in forbid],
             "based_on": plan.metadata.get("created"),
         },
     }

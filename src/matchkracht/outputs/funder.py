@@ -275,7 +275,7 @@ def _groups(rows: pd.DataFrame, key: str, rate: float, kinds: Sequence[str]) -> 
 
 def _in_period(frame: pd.DataFrame, lo: date | None, hi: date | None) -> pd.DataFrame:
     keep = [(lo is None or d >= lo) and (hi is None or d <= hi) for d in frame["date"]]
-    return frame[keep].reset_index(drop=True)
+    return frame[pd.Series(keep, index=frame.index, dtype=bool)].reset_index(drop=True)
 
 
 def _with_unmet(table: pd.DataFrame, unmatched: pd.DataFrame, key: str) -> pd.DataFrame:

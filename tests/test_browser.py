@@ -91,11 +91,14 @@ def test_funder_page_in_a_browser(
     assert seen["broken"] == 0 and seen["remote"] == 0
 
 
-def test_signals_report_in_a_browser(tmp_path: Path) -> None:
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_signals_report_in_a_browser(tmp_path: Path, lang: str) -> None:
     folder = make_registry().to_folder(tmp_path / "registry")
     out = tmp_path / "signals"
     args = ["signals", str(folder), "--out", str(out), "--week", "2026-W49", "--advice", "0"]
-    assert main([*args, "--time-limit", "2", "--deterministic"]) == 0
+    assert main([*args, "--time-limit", "2", "--deterministic", "--lang", lang]) == 0
     seen, console = render(out / "report.html", tmp_path)
     assert console == []
     assert seen["images"] >= 2 and seen["broken"] == 0 and seen["remote"] == 0
+    title = {"en": "matchkracht signals report", "nl": "matchkracht-signalenrapport"}[lang]
+    assert seen["title"] == title

@@ -313,7 +313,7 @@ def _run_signals(args: argparse.Namespace) -> int:
     expl.to_csv(out / "explanations.csv", index=False, encoding="utf-8")
     write_report(
         out, plan=plan, signals=sig, explanations=expl, advice=advice, trend=trend,
-        timings=timings,
+        timings=timings, lang=args.lang,
     )  # fmt: skip
     print(f"{len(expl)} unmatched tasks explained in {explain_s:.2f} s; {len(sig)} signal groups")
     if advice is not None and len(advice):

@@ -214,6 +214,42 @@ _TEXTS: dict[str, dict[str, str]] = {
     "busy_with": {"en": "busy with", "nl": "bezig met"},
     "priority": {"en": "priority", "nl": "prioriteit"},
     "and_n_more": {"en": "; and {n} more", "nl": "; en nog {n}"},
+    # the signals report (matchkracht.advice.report)
+    "rep_title": {"en": "matchkracht signals report", "nl": "matchkracht-signalenrapport"},
+    "rep_summary": {"en": "Summary", "nl": "Samenvatting"},
+    "rep_head": {
+        "en": "Horizon {horizon}: {covered} of {tasks} tasks covered ({share}), weighted coverage {weighted}; {unmatched} unmatched.",
+        "nl": "Periode {horizon}: {covered} van {tasks} taken gedekt ({share}), gewogen dekking {weighted}; {unmatched} niet gedekt.",
+    },
+    "rep_signals": {
+        "en": "Unmet demand by skill, weekday, part of day and village",
+        "nl": "Onvervulde vraag per vaardigheid, weekdag, dagdeel en dorp",
+    },
+    "rep_signals_text": {
+        "en": "Groups with at least one unmet task, largest priority weight first.",
+        "nl": "Groepen met minstens één niet gedekte taak, grootste prioriteitsgewicht eerst.",
+    },
+    "rep_advice": {"en": "Recruitment advice", "nl": "Wervingsadvies"},
+    "rep_advice_text": {
+        "en": "Each recruit is a synthetic volunteer; the gain is measured on a verified plan (re-solve, or the current plan with the recruit added, whichever is better).",
+        "nl": "Elke rekruut is een denkbeeldige vrijwilliger; de winst is gemeten op een gecontroleerde planning (opnieuw oplossen, of de huidige planning met de rekruut erbij, wat beter is).",
+    },
+    "rep_explain": {
+        "en": "Why each task is unmatched, and what would fix it",
+        "nl": "Waarom elke taak niet gedekt is, en wat zou helpen",
+    },
+    "rep_explain_text": {
+        "en": "{fixed} of {total} unmatched tasks have a verified fix.",
+        "nl": "{fixed} van de {total} niet gedekte taken hebben een gecontroleerde oplossing.",
+    },
+    "rep_trend": {"en": "Trend", "nl": "Verloop"},
+    "rep_trend_text": {
+        "en": "Past weeks are estimates: history holds only help given, so a past week's unmet count is the current needs' occurrences that week minus the history rows.",
+        "nl": "Eerdere weken zijn schattingen: de historie bevat alleen gegeven hulp, dus het aantal niet gedekte taken van een eerdere week is het aantal keren dat de huidige hulpvragen die week voorkomen min de historieregels.",
+    },
+    "rep_timings": {"en": "Timings", "nl": "Rekentijden"},
+    "rep_timings_text": {"en": "Wall-clock seconds.", "nl": "Seconden (wandkloktijd)."},
+    "rep_none": {"en": "none", "nl": "geen"},
 }
 
 

@@ -160,19 +160,19 @@ class FunderReport:
         body = [
             f"<p class='note'>{note}</p>",
             f"<h2>{t['totals']}</h2>",
-            table_html(totals),
+            table_html(totals, lang),
             f"<h2>{t['by_month']}</h2><figure>"
             + bar_chart_svg(
                 list(self.by_month["month"]), list(self.by_month["hours_of_help"]), t["hours_month"]
             )
             + "</figure>",
-            table_html(self.by_month),
+            table_html(self.by_month, lang),
             f"<h2>{t['by_kind']}</h2><figure>"
             + bar_chart_svg(list(by_kind["kind"]), list(by_kind["tasks"]), t["tasks_kind"])
             + "</figure>",
-            table_html(by_kind),
+            table_html(by_kind, lang),
             f"<h2>{t['by_village']}</h2>",
-            table_html(self.by_village),
+            table_html(self.by_village, lang),
             f"<h2>{t['unmet']}</h2><figure>"
             + bar_chart_svg(
                 list(self.unmet_by_reason["reason"]),
@@ -180,7 +180,7 @@ class FunderReport:
                 t["unmet_reason"],
             )
             + "</figure>",
-            table_html(self.unmet_by_reason),
+            table_html(self.unmet_by_reason, lang),
         ]
         if self.map_svg is not None:
             body += [f"<h2>{t['map']}</h2><figure>{self.map_svg}</figure>"]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from matchkracht.outputs.people import records
+from matchkracht.texts import number
 
 __all__ = ["bar_chart_svg", "page", "table_html"]
 
@@ -25,7 +26,9 @@ def bar_chart_svg(
     labels: Sequence[str], values: Sequence[float], title: str, *, width: int = 560
 ) -> str:
     """A horizontal bar chart as an ``<svg class="chart">`` element."""
-    bar, gap, left, top = 18, 6, 150, 28
+    longest = max((len(str(label)) for label in labels), default=4)
+    bar, gap, top = 18, 6, 28
+    left = min(12 + 7 * longest, width * 0.6)  # room for the labels (about 7 px a character)
     height = top + max(len(labels), 1) * (bar + gap) + 10
     vmax = max((float(v) for v in values), default=0.0) or 1.0
     parts = [
@@ -52,8 +55,11 @@ def bar_chart_svg(
     return "".join(parts)
 
 
-def table_html(df: pd.DataFrame) -> str:
-    """A DataFrame as a plain HTML table (escaped; numbers right-aligned)."""
+def table_html(df: pd.DataFrame, lang: str = "en") -> str:
+    """A DataFrame as a plain HTML table (escaped; numbers right-aligned, in ``lang``).
+
+    Blank column names: no header row.
+    """
     if df.empty:
         return "<p>–</p>"
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
@@ -62,10 +68,11 @@ def table_html(df: pd.DataFrame) -> str:
         cells = []
         for v in rec:
             num = isinstance(v, int | float) and not isinstance(v, bool)
-            shown = f"{v:,.2f}" if isinstance(v, float) else str(v)
+            shown = number(v, lang, 2) if isinstance(v, float) else str(v)
             cells.append(f"<td{' class=num' if num else ''}>{html.escape(shown)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    thead = f"<thead><tr>{head}</tr></thead>" if any(str(c).strip() for c in df.columns) else ""
+    return f"<table>{thead}<tbody>{''.join(rows)}</tbody></table>"
 
 
 def page(title: str, body: Sequence[str], lang: str = "en") -> str:

@@ -11,6 +11,8 @@ import openpyxl
 import pandas as pd
 import pytest
 from conftest import NAMES, make_registry, tiny_frames
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import matchkracht as mk
 from matchkracht.errors import InvalidSettingsError
@@ -324,3 +326,52 @@ def test_dutch_dates() -> None:
     assert mk.texts.date_text(date(2027, 3, 28), "en", short=True) == "Sun 28 Mar"
     assert mk.texts.number(1234.5, "nl") == "1234,5"
     assert datetime(2027, 3, 28, 12, tzinfo=AMS).utcoffset() == timedelta(hours=2)
+
+
+# -- property: any plan's calendars parse back to its assignments -----------------------
+_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["V1", "V2", "V3"]),
+        st.sampled_from(["ride", "visit", "meal"]),
+        # minutes from 2027-03-26 00:00: the change to summer time is on 2027-03-28
+        st.integers(min_value=0, max_value=5 * 24 * 60 - 200),
+        st.integers(min_value=15, max_value=120),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=_ROWS)
+def test_any_plan_round_trips_through_ics(rows: list[tuple[str, str, int, int]]) -> None:
+    import tempfile
+
+    base = pd.Timestamp("2027-03-26")
+    recs = []
+    for i, (vid, kind, minute, length) in enumerate(rows):
+        depart = base + pd.Timedelta(minutes=minute)
+        start = depart + pd.Timedelta(minutes=10)
+        recs.append(
+            {
+                "task_id": f"N{i}@{start.date()}", "need_id": f"N{i}", "client_id": "C1",
+                "volunteer_id": vid, "kind": kind, "start": start,
+                "end": start + pd.Timedelta(minutes=length), "depart": depart,
+                "return": start + pd.Timedelta(minutes=length + 10), "travel_km": 3.0,
+            }
+        )  # fmt: skip
+    a = pd.DataFrame(recs)
+    meta = {"first_day": "2027-03-26", "last_day": "2027-03-30", "created": "2027-03-20T09:00:00"}
+    plan = mk.Plan(a, pd.DataFrame(columns=["task_id", "client_id", "kind"]), {}, meta)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = mk.to_ics(plan, tmp)
+        for vid, path in files.items():
+            evs = events(path)
+            mine = a[a["volunteer_id"] == vid]
+            assert len(evs) == len(mine)
+            for rec in mine.itertuples(index=False):
+                ev = evs[mk.outputs.event_uid(rec.task_id, vid)]
+                start = ev.decoded("dtstart")
+                want = rec.depart.to_pydatetime().replace(tzinfo=AMS)
+                assert start.replace(tzinfo=None) == want.replace(tzinfo=None)
+                assert start.utcoffset() == want.utcoffset()

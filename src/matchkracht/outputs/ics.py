@@ -80,6 +80,7 @@ def _events(plan: Any, people: People, lang: str) -> dict[str, _Event]:
         who = people.client(cid)
         if kind == "ride":
             summary = text("ride_for", lang, client=who)
+            summary = summary[0].upper() + summary[1:]
         else:
             summary = text("with_client", lang, kind=kind_name(kind, lang).capitalize(), client=who)
         hm = "%H:%M"
@@ -247,7 +248,7 @@ def to_ics(
     events = _merge(new, old, first, last, lang)
     created = plan.metadata.get("created")
     stamp = (
-        datetime.fromisoformat(created).replace(tzinfo=_ZONE).astimezone(UTC)
+        datetime.fromisoformat(created).astimezone(UTC)  # `created` is the machine's local time
         if created
         else datetime.now(UTC).replace(microsecond=0)
     )

@@ -25,6 +25,32 @@ _LEGEND = {
 }
 
 
+def _mark(kind: str, x: float, y: float, title: str = "") -> str:
+    """The symbol of a ``kind`` of point (a key of the colours) at ``(x, y)``, titled by an id.
+
+    Without a title it is the legend's sample (class ``legend``, not counted as a point).
+    """
+    color = _COLORS[kind]
+    cls = {"dest": "destination", "volunteer": "volunteer"}.get(kind, "resident")
+    cls = cls if title else "legend"
+    tip = f"<title>{html.escape(title)}</title>" if title else ""
+    if kind == "dest":
+        return (
+            f'<polygon class="{cls}" points="{x},{y - 6} {x - 5},{y + 4} {x + 5},{y + 4}" '
+            f'fill="{color}">{tip}</polygon>'
+        )
+    if kind == "volunteer":
+        return (
+            f'<rect class="{cls}" x="{x - 4}" y="{y - 4}" width="8" height="8" '
+            f'fill="{color}">{tip}</rect>'
+        )
+    fill = color if kind == "resident" else "white"
+    return (
+        f'<circle class="{cls}" cx="{x}" cy="{y}" r="4.5" fill="{fill}" stroke="{color}" '
+        f'stroke-width="1.5">{tip}</circle>'
+    )
+
+
 def week_map_svg(
     plan: Any,
     registry: Registry,
@@ -107,35 +133,15 @@ def week_map_svg(
                 f'stroke="{_COLORS["dest"]}" stroke-width="1" stroke-dasharray="4 3" opacity="0.6"/>'
             )
     for n, p in sorted(dests.items()):
-        x, y = xy(p)
-        parts.append(
-            f'<polygon class="destination" points="{x},{y - 6} {x - 5},{y + 4} {x + 5},{y + 4}" '
-            f'fill="{_COLORS["dest"]}"><title>{html.escape(n)}</title></polygon>'
-        )
+        parts.append(_mark("dest", *xy(p), n))
     for c, p in sorted(clients.items()):
-        x, y = xy(p)
-        color = _COLORS["resident"] if c in served else _COLORS["open"]
-        fill = color if c in served else "white"
-        parts.append(
-            f'<circle class="resident" cx="{x}" cy="{y}" r="4.5" fill="{fill}" stroke="{color}" '
-            f'stroke-width="1.5"><title>{html.escape(c)}</title></circle>'
-        )
+        parts.append(_mark("resident" if c in served else "open", *xy(p), c))
     for v, p in sorted(vols.items()):
-        x, y = xy(p)
-        parts.append(
-            f'<rect class="volunteer" x="{x - 4}" y="{y - 4}" width="8" height="8" '
-            f'fill="{_COLORS["volunteer"]}"><title>{html.escape(v)}</title></rect>'
-        )
+        parts.append(_mark("volunteer", *xy(p), v))
     labels = _LEGEND.get(lang, _LEGEND["en"])
-    marks = [
-        f'<circle cx="12" cy="12" r="4.5" fill="{_COLORS["resident"]}"/>',
-        f'<circle cx="12" cy="12" r="4.5" fill="white" stroke="{_COLORS["open"]}" stroke-width="1.5"/>',
-        f'<rect x="8" y="8" width="8" height="8" fill="{_COLORS["volunteer"]}"/>',
-        f'<polygon points="12,6 7,16 17,16" fill="{_COLORS["dest"]}"/>',
-    ]
-    for i, (label, mark) in enumerate(zip(labels, marks, strict=True)):
+    for i, (label, kind) in enumerate(zip(labels, _COLORS, strict=True)):
         parts.append(
-            f'<g transform="translate({10 + i * 170},0)">{mark}'
+            f'<g transform="translate({10 + i * 170},0)">{_mark(kind, 12, 12)}'
             f'<text x="22" y="16" font-size="12" font-family="sans-serif">{html.escape(label)}</text></g>'
         )
     parts.append("</svg>")

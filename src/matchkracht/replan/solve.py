@@ -209,7 +209,9 @@ def replan(
             "based_on": plan.metadata.get("created"),
         },
     }
-    new_plan = build_plan(problem, solution, new_reg, meta)
+    new_plan = build_plan(
+        problem, solution, new_reg, meta, lang=str(plan.metadata.get("lang", "en"))
+    )
     diff = plan_diff(plan, new_plan, changes, horizon=hz, locked=locked is not None)
     logger.info("re-plan of %s: %s", hz.label, dict(diff["change"].value_counts()))
     return ReplanResult(new_plan, new_reg, diff, changes)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -91,8 +90,7 @@ def relief_start(part: PartView, values: BoolArray) -> BoolArray:
         start = familiar_swaps(p, options, start, calendar, prior)
         part.budget.sync()
         exact = {t: int(part.evaluate(t, values)) for t in part.kept}
-        found, used = probe(part, start, exact, part.budget.left() * tuning.PROBE_SHARE)
-        part.budget.charge(used)
+        found = probe(part, start, exact, part.budget.left() * tuning.PROBE_SHARE)
         if found is not None:
             start = found
     relief[sel] = relieve(
@@ -121,26 +119,28 @@ def relief_start(part: PartView, values: BoolArray) -> BoolArray:
 
 def probe(
     part: PartView, start: BoolArray, exact: dict[str, int], budget: float
-) -> tuple[BoolArray | None, float]:
+) -> BoolArray | None:
     """The plan continuity would choose, every tier in ``exact`` kept at its value.
 
     Relief's start for ``fairness:at_cap`` placed before continuity: moving
     tasks off a cap from this plan keeps most familiar faces. Solved in a fresh
     model of the model's options (the held tiers of the part's model have
-    their tolerance in them), from ``start`` (over those options); returns
-    the plan (``None`` without one or without the time) and the deterministic
-    time used.
+    their tolerance in them), from ``start`` (over those options), within
+    ``budget`` seconds; returns the plan (``None`` without one or without the
+    time). Building the model counts against ``budget`` in wall-clock mode
+    only: in deterministic mode only deterministic time counts, so the plan
+    does not depend on the machine's load. The solve is charged to the
+    part's budget.
     """
     if not part.settings.hint or budget < tuning.MIN_TIER_SECONDS_PER_OPTION * len(part.sel):
-        return None, 0.0
-    t0 = time.perf_counter()
+        return None
+    own = part.budget.within(budget)
     m = part.fresh_model(exact)
     if m.tier("continuity") is None:
-        return None, 0.0
-    # the wall time of building counts, in deterministic mode too (as before the
-    # refactor; see the closing note of issue 13)
-    left = max(budget - (time.perf_counter() - t0), 0.0)
-    return side_solve(part.settings, m, "continuity", start, left, "probe")
+        return None
+    own.sync()  # wall-clock mode: building the model counts
+    left = max(own.left(), 0.0)
+    return side_solve(part.settings, m, "continuity", start, left, "probe", part.budget)
 
 
 def win_back(part: PartView, m: Model, tier: str, values: BoolArray) -> BoolArray:
@@ -159,8 +159,7 @@ def win_back(part: PartView, m: Model, tier: str, values: BoolArray) -> BoolArra
     if not part.settings.hint or budget < tuning.MIN_TIER_SECONDS_PER_OPTION * len(sel):
         return values
     # winning back, not reshuffling: keep as much of the plan as possible
-    found, used = side_solve(part.settings, m, tier, values[sel], budget, "recover", keep=True)
-    part.budget.charge(used)
+    found = side_solve(part.settings, m, tier, values[sel], budget, "recover", part.budget, True)
     if found is None:
         return values
     won = np.zeros(len(values), dtype=bool)

@@ -28,7 +28,6 @@ the plan, and :func:`verify_fix` then runs the independent
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,17 +37,16 @@ import pandas as pd
 
 from matchkracht.advice.candidates import (
     Candidates,
-    TaskSpec,
     VolunteerIndex,
     when_text,
 )
+from matchkracht.advice.recruits import empty_state, synthetic_volunteer
 from matchkracht.data.geo import TravelModel
 from matchkracht.data.parsing import format_minutes
 from matchkracht.data.registry import Registry
 from matchkracht.plan.check import check
 from matchkracht.plan.result import Plan
 from matchkracht.problem.core import MINUTES_PER_DAY, PRIORITY_WEIGHTS, Problem
-from matchkracht.problem.eligibility import trips
 from matchkracht.problem.occupancy import Occupancy
 
 __all__ = [
@@ -78,7 +76,6 @@ FIX_KINDS = (
 )
 #: Window widenings tried, in minutes.
 WIDEN_STEPS = (15, 30, 60)
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -396,72 +393,6 @@ def _move_one(
                 remove=((p.task_ids[u], index.vol_ids[v]),),
             )
     return None
-
-
-def synthetic_volunteer(
-    volunteer_id: str,
-    spec: TaskSpec,
-    index: VolunteerIndex,
-    *,
-    lat: float | None = None,
-    lon: float | None = None,
-    window: tuple[int, int] | None = None,
-    days: tuple[int, ...] | None = None,
-) -> dict[str, Any]:
-    """A volunteers row able to take ``spec``: its skills, one of its languages, free then.
-
-    Parameters
-    ----------
-    volunteer_id
-        Id of the recruit (e.g. ``"NEW-driver-thu-am"``).
-    spec
-        The task the recruit must be able to take.
-    index
-        Volunteers and clients (for travel).
-    lat, lon
-        Home of the recruit; default the client's place.
-    window
-        Daily availability (minutes); default the task's window plus travel.
-    days
-        Weekdays (0 = Monday) of the availability; default the task's weekday.
-    """
-    p = index.problem
-    c_ll = index.client_ll[spec.client]
-    home = np.array([lat if lat is not None else c_ll[0], lon if lon is not None else c_ll[1]])
-    dest = None if spec.dest is None else (spec.need_id, np.array(spec.dest, dtype=np.float64))
-    trip = trips(
-        index.travel, np.array([volunteer_id], dtype=object), home[None, :],
-        index.client_ids[spec.client], c_ll, dest,
-    )  # fmt: skip
-    out, back, reach = int(trip.out_min[0]), int(trip.back_min[0]), float(trip.reach_km[0])
-    if window is None:
-        lo = max(0, (spec.lo - out - 4) // 5 * 5)
-        hi = min(MINUTES_PER_DAY, -(-(spec.hi + spec.duration + back + 4) // 5) * 5)
-        window = (lo, hi)
-    dows = days if days is not None else ((p.horizon.first.weekday() + spec.day) % 7,)
-    end = "24:00" if window[1] >= MINUTES_PER_DAY else format_minutes(window[1])
-    avail = "; ".join(f"{_DAYS[d]} {format_minutes(window[0])}-{end}" for d in dows)
-    occupied_h = (spec.duration + out + back) / 60
-    langs = sorted(spec.languages)
-    return {
-        "volunteer_id": volunteer_id,
-        "lat": float(home[0]),
-        "lon": float(home[1]),
-        "skills": ";".join(sorted(spec.skills)),
-        "languages": ";".join(sorted({"nl", langs[0]})) if langs else "nl",
-        "availability": avail,
-        "max_km": float(max(15.0, math.ceil(reach + 0.5))),
-        "max_hours_per_week": float(max(6.0, math.ceil(occupied_h))),
-    }
-
-
-def empty_state(index: VolunteerIndex) -> Occupancy:
-    """A plan in which ``index``'s volunteers have no task yet."""
-    s = Occupancy(index.problem)
-    s.tasks_used = np.zeros((index.n, s.tasks_used.shape[1]), dtype=np.int64)
-    s.minutes_used = np.zeros_like(s.tasks_used)
-    s.team_known = {}
-    return s
 
 
 def _recruit(index: VolunteerIndex, state: Occupancy, cand: Candidates) -> Fix | None:

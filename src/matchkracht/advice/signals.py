@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from matchkracht.advice.candidates import TaskSpec, VolunteerIndex, problem_for_plan
-from matchkracht.advice.fixes import empty_state, synthetic_volunteer
+from matchkracht.advice.recruits import empty_state, synthetic_volunteer
 from matchkracht.api import match
 from matchkracht.data.geo import TravelModel
 from matchkracht.data.horizon import Horizon

@@ -32,6 +32,7 @@ from matchkracht.solver.cpsat.budget import Budget, configure, tier_share
 from matchkracht.solver.cpsat.decompose import complete_teams, fitting_hint, split_parts
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray
 from matchkracht.solver.cpsat.model import Model, maximize, solution
+from matchkracht.solver.cpsat.restrict import relevant_options
 from matchkracht.solver.cpsat.tiers import (
     REGISTRY,
     at_cap_giver,
@@ -292,7 +293,7 @@ class _PartSolve:
     def _restrict(self) -> None:
         """Large parts, tiers after coverage: a model of the relevant options only."""
         fair = any(REGISTRY[t].family == "fairness" for t in self.steps)
-        keep = warmstart.relevant_options(
+        keep = relevant_options(
             self.problem,
             self.options,
             self.values | self.greedy_start,

@@ -327,3 +327,32 @@ def test_a_chained_replan_keeps_the_earlier_withdrawn_occurrence() -> None:
     assert task not in set(second.plan.assignments["task_id"])
     assert task not in set(second.plan.unmatched["task_id"])
 
+
+@pytest.mark.parametrize(
+    ("exclude", "lang", "line"),
+    [
+        ("", "en", "0 who did not decline it"),
+        ("", "nl", "0 die de taak niet weigerden"),
+        ("v2", "en", "0 not excluded by the client and who did not decline it"),
+        ("v2", "nl", "0 niet uitgesloten door de bewoner en die de taak niet weigerden"),
+    ],
+)
+def test_the_funnel_says_declined_when_a_decline_excluded_the_volunteer(
+    exclude: str, lang: str, line: str
+) -> None:
+    # v1 takes the task and declines it; v2 is excluded by the client (``exclude``)
+    # or declines it in a second re-plan
+    vols = [
+        b.volunteer("v1", availability=WEEKDAYS),
+        b.volunteer("v2", availability=WEEKDAYS, lat=b.north(3.0)),
+    ]
+    clients = [b.client("c1", excluded_volunteers=exclude)]
+    reg = b.registry(vols, clients, needs=[b.need("n1", schedule=b.day(0))])
+    task = f"n1@{b.day(0)}"
+    res = _replan(reg, _plan(reg), [mk.TaskDeclined(task, "v1")])
+    if not exclude:
+        res = _replan(res.registry, res.plan, [mk.TaskDeclined(task, "v2")])
+    assert list(res.plan.unmatched["task_id"]) == [task]
+    funnel = mk.explain_plan(res.registry, res.plan, fixes=False, lang=lang).iloc[0]["funnel"]
+    assert line in funnel
+    assert ("uitgesloten" in funnel or "excluded" in funnel) is bool(exclude)

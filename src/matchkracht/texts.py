@@ -201,6 +201,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{n} not excluded by the client",
         "nl": "{n} niet uitgesloten door de bewoner",
     },
+    "funnel_declined": {
+        "en": "{n} who did not decline it",
+        "nl": "{n} die de taak niet weigerden",
+    },
+    "funnel_exclusions_declined": {
+        "en": "{n} not excluded by the client and who did not decline it",
+        "nl": "{n} niet uitgesloten door de bewoner en die de taak niet weigerden",
+    },
     "funnel_continuity": {
         "en": "{n} who helped before (strict continuity)",
         "nl": "{n} die eerder hielpen (strikte continuïteit)",

@@ -59,6 +59,19 @@ class Explanation:
     competitors_text: str
 
 
+def _exclusion_key(index: VolunteerIndex, cand: Candidates) -> str:
+    """The text of the exclusions stage: by the client, declined (re-plans), or both."""
+    stages = dict(cand.stages)
+    dropped = stages["availability"] & ~stages["exclusions"]
+    declined = np.zeros(index.n, dtype=bool)
+    declined[index.declined.get(cand.spec.task, [])] = True
+    by_client = np.zeros(index.n, dtype=bool)
+    by_client[index.excluded[cand.spec.client]] = True
+    if not (dropped & declined).any():
+        return "funnel_exclusions"
+    return "funnel_exclusions_declined" if (dropped & by_client).any() else "funnel_declined"
+
+
 def _funnel_line(index: VolunteerIndex, cand: Candidates, lang: str = "en") -> str:
     spec = cand.spec
     c = cand.counts()
@@ -77,7 +90,7 @@ def _funnel_line(index: VolunteerIndex, cand: Candidates, lang: str = "en") -> s
         when = when_in(weekday, format_minutes(spec.lo), format_minutes(spec.hi), lang)
     parts.append(text("funnel_availability", lang, n=c["availability"], when=when))
     if c["exclusions"] != c["availability"]:
-        parts.append(text("funnel_exclusions", lang, n=c["exclusions"]))
+        parts.append(text(_exclusion_key(index, cand), lang, n=c["exclusions"]))
     if c["continuity"] != c["exclusions"]:
         parts.append(text("funnel_continuity", lang, n=c["continuity"]))
     return "; ".join(parts)

@@ -48,6 +48,11 @@ BASE_LAT = 51.42
 BASE_LON = 6.13
 ROAD_FACTOR = 1.3
 SPEED_KMH = 40.0
+#: ``safety_factor`` for tests of deterministic mode: so large that the
+#: wall-clock safety net never fires, however loaded the machine (when it
+#: fires, the plan depends on the machine; the property under test is "same
+#: input and seed, same plan").
+DETERMINISTIC_SAFETY = 1e6
 WEEK = "2026-W49"
 MONDAY = date(2026, 11, 30)
 

@@ -30,6 +30,13 @@ def fix_for(reg: mk.Registry, plan: mk.Plan, task_id: str) -> tuple[mk.Fix, mk.P
     return find_fix(index, state, problem.task_ids.index(task_id)), problem
 
 
+def _dutch(reg: mk.Registry, plan: mk.Plan, task_id: str) -> str:
+    """The text of the fix ``find_fix`` finds for ``task_id``, in Dutch."""
+    problem = mk.build_problem(reg, b.WEEK)
+    index = VolunteerIndex(problem, reg)
+    return find_fix(index, plan.occupancy(problem), problem.task_ids.index(task_id), lang="nl").text
+
+
 def verify_independently(reg: mk.Registry, plan: mk.Plan, fix: mk.Fix, problem: mk.Problem) -> None:
     reg2, plan2 = mk.apply_fix(reg, plan, fix, problem)
     assert mk.check(reg2, plan2).empty
@@ -52,27 +59,32 @@ CASES: dict[str, dict[str, Any]] = {
         "vols": [b.volunteer("v1", availability=TWO_DAYS, max_tasks_per_week=1)],
         "needs": [b.need("n1"), b.need("n2", schedule="FREQ=WEEKLY;BYDAY=TU")],
         "words": ["v1: one more task", "max_tasks_per_week 1 -> 2"],
+        "nl": ["Verhoog een weekmaximum: v1: één taak meer per week", "dan neemt v1"],
     },
     "extra_hour": {
         "vols": [b.volunteer("v1", availability=TWO_DAYS, max_hours_per_week=1.5)],
         "needs": [b.need("n1"), b.need("n2", schedule="FREQ=WEEKLY;BYDAY=TU")],
         "words": ["one more hour", "max_hours_per_week 1.5 -> 2.5"],
+        "nl": ["één uur meer per week", "max_hours_per_week 1.5 -> 2.5"],
     },
     "widen_window": {
         "vols": [b.volunteer("v1", availability="mon 10:30-17:00")],
         "needs": [b.need("n1")],
         "words": ["30 minutes later", "10:00-10:00 -> 10:00-10:30", "at 10:30"],
+        "nl": ["30 minuten later beginnen", "venster 10:00-10:00 -> 10:00-10:30", "om 10:30"],
     },
     "relax_continuity": {
         "vols": [b.volunteer("v1"), b.volunteer("v2", unavailable="2026-11-30")],
         "needs": [b.need("n1", continuity="strict")],
         "history": [b.history("v2")],
         "words": ["from strict to prefer", "v1"],
+        "nl": ["Zet de continuïteit van n1 van strict op prefer", "dan kan v1", "(ma 10:00-10:00)"],
     },
     "new_volunteer": {
         "vols": [b.volunteer("v1"), b.volunteer("v2", skills="handy")],
         "needs": [b.need("n1", skills="dementia", languages="ar")],
         "words": ["Recruit a volunteer with dementia", "speaking ar", "mon"],
+        "nl": ["Werf een vrijwilliger met dementia", "die ar en nl spreekt", "wonend bij bewoner"],
     },
 }
 
@@ -91,6 +103,12 @@ def test_each_fix_kind_is_found_and_verified(kind: str) -> None:
     for w in words:
         assert w in fix.text, fix.text
     verify_independently(reg, plan, fix, problem)
+    # the same fix in Dutch: same change, Dutch sentence
+    index = VolunteerIndex(problem, reg)
+    nl = find_fix(index, plan.occupancy(problem), problem.task_ids.index(task), lang="nl")
+    assert (nl.kind, nl.changes, nl.add) == (fix.kind, fix.changes, fix.add)
+    for w in case["nl"]:
+        assert w in nl.text, nl.text
 
 
 def test_move_task_on_a_greedy_plan() -> None:
@@ -108,6 +126,7 @@ def test_move_task_on_a_greedy_plan() -> None:
     assert fix.kind == "move_task"
     assert fix.verified_by == "resolve"
     assert "Move u@2026-11-30 (priority 1) from v1 to v2" in fix.text
+    assert "Verplaats u@2026-11-30 (prioriteit 1) van v1 naar v2" in _dutch(reg, plan, MON)
     assert fix.changes == ()
     verify_independently(reg, plan, fix, problem)
 
@@ -125,6 +144,9 @@ def test_assign_when_a_free_volunteer_was_left_unused() -> None:
     fix, problem = fix_for(reg, empty, MON)
     assert fix.kind == "assign"
     assert "v1 is free" in fix.text
+    assert "v1 is vrij voor n1@2026-11-30 (ma 10:00-10:00) in deze planning" in _dutch(
+        reg, empty, MON
+    )
     verify_independently(reg, empty, fix, problem)
 
 
@@ -136,6 +158,7 @@ def test_no_fix_within_the_searched_changes() -> None:
     fix, _ = fix_for(reg, plan, MON)
     assert fix.kind == "none"
     assert "No fix found within the searched changes" in fix.text
+    assert "Geen oplossing gevonden binnen de gezochte wijzigingen" in _dutch(reg, plan, MON)
     assert not fix.add
 
 
@@ -198,4 +221,4 @@ def test_fix_search_after_a_replan_never_proposes_the_declined_volunteer() -> No
     table = mk.explain_plan(res.registry, res.plan)
     row = table.set_index("task_id").loc[MON]
     assert row["fix_kind"] == "extra_task" and "v1" not in row["fix"]
-    assert "1 not excluded by the client" in row["funnel"]
+    assert "1 who did not decline it" in row["funnel"]

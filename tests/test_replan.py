@@ -292,3 +292,67 @@ def test_replan_of_a_plan_read_back_from_csv(tmp_path: Any) -> None:
     first = back.assignments.iloc[0]
     res = _replan(reg, back, [mk.TaskDeclined(str(first["task_id"]), str(first["volunteer_id"]))])
     assert res.counts["kept"] == len(plan.assignments) - 1
+
+
+def _two_for_one() -> mk.Registry:
+    # one Monday task; v1 lives at the client's place, v2 3 km north: v1 takes it
+    vols = [
+        b.volunteer("v1", availability=WEEKDAYS),
+        b.volunteer("v2", availability=WEEKDAYS, lat=b.north(3.0)),
+    ]
+    return b.registry(vols, needs=[b.need("n1", schedule=b.day(0))])
+
+
+def test_a_chained_replan_keeps_the_earlier_decline() -> None:
+    reg = _two_for_one()
+    task = f"n1@{b.day(0)}"
+    plan = _plan(reg)
+    assert _who(plan) == {task: "v1"}
+    first = _replan(reg, plan, [mk.TaskDeclined(task, "v1")])
+    assert _who(first.plan) == {task: "v2"}
+    # v2 cancels the day too: v1 declined, so nobody is left (v1 would be, had
+    # the second re-plan forgotten the first one's decline)
+    second = _replan(first.registry, first.plan, [mk.VolunteerCancels("v2", date=b.day(0))])
+    assert _who(second.plan) == {}
+    assert second.plan.metadata["replan"]["declined"] == [[task, "v1"]]
+    assert list(second.plan.unmatched["task_id"]) == [task]
+
+
+def test_a_chained_replan_keeps_the_earlier_withdrawn_occurrence() -> None:
+    reg = _week()
+    task = f"n1@{b.day(0)}"
+    first = _replan(reg, _plan(reg), [mk.NeedWithdrawn("n1", date=b.day(0))])
+    second = _replan(first.registry, first.plan, [mk.NeedWithdrawn("n1", date=b.day(2))])
+    assert second.plan.metadata["replan"]["withdrawn_tasks"] == [task, f"n1@{b.day(2)}"]
+    assert task not in set(second.plan.assignments["task_id"])
+    assert task not in set(second.plan.unmatched["task_id"])
+
+
+@pytest.mark.parametrize(
+    ("exclude", "lang", "line"),
+    [
+        ("", "en", "0 who did not decline it"),
+        ("", "nl", "0 die de taak niet weigerden"),
+        ("v2", "en", "0 not excluded by the client and who did not decline it"),
+        ("v2", "nl", "0 niet uitgesloten door de bewoner en die de taak niet weigerden"),
+    ],
+)
+def test_the_funnel_says_declined_when_a_decline_excluded_the_volunteer(
+    exclude: str, lang: str, line: str
+) -> None:
+    # v1 takes the task and declines it; v2 is excluded by the client (``exclude``)
+    # or declines it in a second re-plan
+    vols = [
+        b.volunteer("v1", availability=WEEKDAYS),
+        b.volunteer("v2", availability=WEEKDAYS, lat=b.north(3.0)),
+    ]
+    clients = [b.client("c1", excluded_volunteers=exclude)]
+    reg = b.registry(vols, clients, needs=[b.need("n1", schedule=b.day(0))])
+    task = f"n1@{b.day(0)}"
+    res = _replan(reg, _plan(reg), [mk.TaskDeclined(task, "v1")])
+    if not exclude:
+        res = _replan(res.registry, res.plan, [mk.TaskDeclined(task, "v2")])
+    assert list(res.plan.unmatched["task_id"]) == [task]
+    funnel = mk.explain_plan(res.registry, res.plan, fixes=False, lang=lang).iloc[0]["funnel"]
+    assert line in funnel
+    assert ("uitgesloten" in funnel or "excluded" in funnel) is bool(exclude)

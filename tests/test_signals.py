@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builders as b
+import pytest
 
 import matchkracht as mk
 
@@ -71,6 +72,22 @@ def test_advice_gain_is_measured_and_reproducible() -> None:
                      time_limit=2, seed=0)  # fmt: skip
     assert again.metrics["covered"] - plan.metrics["covered"] >= best["gain_exact_tasks"]
     assert again.metrics["covered"] - plan.metrics["covered"] == best["gain_resolve_tasks"]
+
+
+def test_advice_lines_in_dutch() -> None:
+    reg = scarce_drivers()
+    plan = mk.match(reg, week=b.WEEK, time_limit=2, seed=0)
+    en = mk.recruitment_advice(reg, plan, top=1, resolve=False).table.iloc[0]
+    nl = mk.recruitment_advice(reg, plan, top=1, resolve=False, lang="nl").table.iloc[0]
+    assert en["gain_tasks"] == nl["gain_tasks"] > 0
+    per_week = f"{en['gain_tasks']:g} {'taak' if en['gain_tasks'] == 1 else 'taken'}"
+    assert nl["advice"].startswith(
+        f"Nog één vrijwilliger met driver vrij op donderdagochtenden bij Horst dekt {per_week}"
+        " per week meer (+"
+    ), nl["advice"]
+    assert nl["advice"].endswith("% gewogen dekking).") and "," in nl["advice"]
+    with pytest.raises(mk.InvalidSettingsError):
+        mk.recruitment_advice(reg, plan, top=1, resolve=False, lang="de")
 
 
 def test_advice_skips_groups_no_newcomer_may_take() -> None:

@@ -296,7 +296,7 @@ def _run_signals(args: argparse.Namespace) -> int:
     if args.advice > 0:
         adv = recruitment_advice(
             reg, plan, problem=problem, signals=sig, top=args.advice,
-            time_limit=args.time_limit, seed=args.seed,
+            time_limit=args.time_limit, seed=args.seed, lang=args.lang,
         )  # fmt: skip
         advice = adv.table
         timings["advice re-solves"] = adv.resolve_seconds

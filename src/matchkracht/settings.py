@@ -63,6 +63,14 @@ class SolverSettings(BaseModel):
         Start CP-SAT from the first-fit greedy plan.
     log
         Let CP-SAT print its search log.
+    safety_factor
+        Deterministic mode only: each CP-SAT solve's wall-clock time is capped
+        at this many times its deterministic budget, so a slow machine never
+        runs for ever. This safety net is the one escape hatch from "same
+        input and seed, same plan": when it fires, the plan depends on the
+        machine's load. The plan's ``solver_stats["safety_net_fired"]`` counts
+        the solves it stopped (0: reproducible); raise the factor on a heavily
+        loaded machine.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

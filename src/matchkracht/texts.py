@@ -201,6 +201,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{n} not excluded by the client",
         "nl": "{n} niet uitgesloten door de bewoner",
     },
+    "funnel_declined": {
+        "en": "{n} who did not decline it",
+        "nl": "{n} die de taak niet weigerden",
+    },
+    "funnel_exclusions_declined": {
+        "en": "{n} not excluded by the client and who did not decline it",
+        "nl": "{n} niet uitgesloten door de bewoner en die de taak niet weigerden",
+    },
     "funnel_continuity": {
         "en": "{n} who helped before (strict continuity)",
         "nl": "{n} die eerder hielpen (strikte continuïteit)",
@@ -214,6 +222,73 @@ _TEXTS: dict[str, dict[str, str]] = {
     "busy_with": {"en": "busy with", "nl": "bezig met"},
     "priority": {"en": "priority", "nl": "prioriteit"},
     "and_n_more": {"en": "; and {n} more", "nl": "; en nog {n}"},
+    # fixes (matchkracht.advice.fixes): ids, days and times only
+    "be_one": {"en": "is", "nl": "is"},
+    "be_many": {"en": "are", "nl": "zijn"},
+    "take_one": {"en": "takes", "nl": "neemt"},
+    "take_many": {"en": "take", "nl": "nemen"},
+    "can_one": {"en": "can", "nl": "kan"},
+    "can_many": {"en": "can", "nl": "kunnen"},
+    "fix_assign": {
+        "en": "{ids} {be} free for {who} in this plan: assign at {at}; nothing else changes.",
+        "nl": "{ids} {be} vrij voor {who} in deze planning: plan in om {at}; verder verandert er niets.",
+    },
+    "fix_cap": {
+        "en": "Raise a weekly cap: {what}; then {ids} {take} {who} at {at}; nothing else moves.",
+        "nl": "Verhoog een weekmaximum: {what}; dan {take} {ids} {who} om {at}; verder schuift er niets.",
+    },
+    "fix_cap_change": {
+        "en": "{vol}: {more} a week ({column} {old} -> {new})",
+        "nl": "{vol}: {more} per week ({column} {old} -> {new})",
+    },
+    "one_more_task": {"en": "one more task", "nl": "één taak meer"},
+    "one_more_hour": {"en": "one more hour", "nl": "één uur meer"},
+    "fix_continuity": {
+        "en": "Set continuity of {need} from strict to prefer; then {ids} can take {who} at {at}.",
+        "nl": "Zet de continuïteit van {need} van strict op prefer; dan {can} {ids} {who} om {at} doen.",
+    },
+    "fix_widen": {
+        "en": "Allow {need} to start {n} minutes {side} (window {old} -> {new}); then {ids} can take {task} at {at}; nothing else moves.",
+        "nl": "Laat {need} {n} minuten {side} beginnen (venster {old} -> {new}); dan {can} {ids} {task} om {at} doen; verder schuift er niets.",
+    },
+    "earlier": {"en": "earlier", "nl": "eerder"},
+    "later": {"en": "later", "nl": "later"},
+    "fix_move": {
+        "en": "Move {other} (priority {priority}) from {vol} to {to} at {other_at}; then {vol} takes {task} at {at}. The registry stays as it is.",
+        "nl": "Verplaats {other} (prioriteit {priority}) van {vol} naar {to} om {other_at}; dan neemt {vol} {task} om {at}. Het register blijft zoals het is.",
+    },
+    "fix_recruit": {
+        "en": "Recruit {need}{skills}{languages}, living near client {client}, free {availability} (max_km {max_km}); they can take {task} at {at}.",
+        "nl": "Werf {need}{skills}{languages}, wonend bij bewoner {client}, vrij {availability} (max_km {max_km}); die kan {task} om {at} doen.",
+    },
+    "recruit_one": {"en": "a volunteer", "nl": "een vrijwilliger"},
+    "recruit_many": {"en": "{k} volunteers", "nl": "{k} vrijwilligers"},
+    "recruit_skills": {"en": " with {skills}", "nl": " met {skills}"},
+    "recruit_languages": {"en": ", speaking {languages}", "nl": ", die {languages} spreekt"},
+    "fix_none": {
+        "en": "No fix found within the searched changes ({searched}, a new volunteer near the client).",
+        "nl": "Geen oplossing gevonden binnen de gezochte wijzigingen ({searched}, een nieuwe vrijwilliger bij de bewoner).",
+    },
+    "fix_searched": {
+        "en": "assign as is, relaxed continuity, +1 task/+1 h caps, window ±{steps}",
+        "nl": "inplannen zoals het is, versoepelde continuïteit, +1 taak/+1 uur maximum, venster ±{steps}",
+    },
+    "fix_searched_move": {"en": ", moving one task", "nl": ", één taak verplaatsen"},
+    # recruitment advice (matchkracht.advice.signals)
+    "advice_line": {
+        "en": "One more {skill} free {weekday} {part}s {where} covers {gain} more {tasks} a week (+{share} weighted coverage).",
+        "nl": "Nog één {skill} vrij op {weekday}{part}en {where} dekt {gain} {tasks} per week meer (+{share} gewogen dekking).",
+    },
+    "advice_volunteer": {"en": "volunteer", "nl": "vrijwilliger"},
+    "no_skills": {"en": "no skills", "nl": "geen vaardigheden"},
+    "advice_skilled": {"en": "{skill} volunteer", "nl": "vrijwilliger met {skill}"},
+    "advice_near": {"en": "near {village}", "nl": "bij {village}"},
+    "advice_near_unmet": {"en": "near the unmet clients", "nl": "bij de bewoners zonder hulp"},
+    "advice_task_one": {"en": "task", "nl": "taak"},
+    "advice_task_many": {"en": "tasks", "nl": "taken"},
+    "morning": {"en": "morning", "nl": "ochtend"},
+    "afternoon": {"en": "afternoon", "nl": "middag"},
+    "evening": {"en": "evening", "nl": "avond"},
     # the signals report (matchkracht.advice.report)
     "rep_title": {"en": "matchkracht signals report", "nl": "matchkracht-signalenrapport"},
     "rep_summary": {"en": "Summary", "nl": "Samenvatting"},

@@ -8,6 +8,7 @@ proven optimal with ``bound == weighted_coverage``.
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,6 +22,7 @@ import matchkracht as mk
 from matchkracht.settings import SolverSettings
 from matchkracht.solver import cpsat
 from matchkracht.solver.cpsat import warmstart
+from matchkracht.solver.cpsat.budget import Budget
 
 FAR = b.north(3.0)  # 3 road km north of the base point
 NEAR = b.north(1.0)
@@ -438,10 +440,14 @@ def test_deterministic_mode_repeats_the_plan(
     reg, problem = village
     plans = []
     for _ in range(2):
+        # a large safety factor: the wall-clock safety net must not fire on a
+        # loaded machine (when it fires, the plan depends on the machine)
         solver = mk.CpSatSolver(
-            time_limit=0.5, seed=11, deterministic=True, workers=workers, tolerance=tolerance
-        )
+            time_limit=0.5, seed=11, deterministic=True, workers=workers, tolerance=tolerance,
+            safety_factor=b.DETERMINISTIC_SAFETY,
+        )  # fmt: skip
         plans.append(mk.build_plan(problem, solver.solve(problem), reg, {}))
+    assert [p.metadata["solver_stats"]["safety_net_fired"] for p in plans] == [0, 0]
     pd.testing.assert_frame_equal(plans[0].assignments, plans[1].assignments)
     pd.testing.assert_frame_equal(plans[0].unmatched, plans[1].unmatched)
     assert not plans[0].assignments.empty
@@ -568,16 +574,47 @@ def test_probe_finds_what_continuity_would_choose_with_the_held_tiers_whole() ->
     tiers = ("coverage", "fairness:at_cap", "continuity")
     covered = int(cpsat.evaluate("coverage", start, problem, options, None))
     settings = SolverSettings.make(time_limit=5, seed=0, workers=1)
-    part = SimpleNamespace(
-        settings=settings,
-        sel=options,
-        fresh_model=lambda floors: cpsat.tiers.restricted_model(
-            problem, options, tiers, None, floors
-        ),
-    )
-    probe, _ = warmstart.probe(part, start, {"coverage": covered}, 5.0)
+    part = _probe_part(problem, options, tiers, settings)
+    probe = warmstart.probe(part, start, {"coverage": covered}, 5.0)
     assert probe is not None
     assert problem.opt_vol[options[probe]].tolist() == [0, 0]
     assert cpsat.evaluate("coverage", probe, problem, options, None) == covered
     # without the time to build a model, no probe
-    assert warmstart.probe(part, start, {"coverage": covered}, 0.0)[0] is None
+    assert warmstart.probe(part, start, {"coverage": covered}, 0.0) is None
+
+
+def _probe_part(
+    problem: mk.Problem, options: np.ndarray, tiers: tuple[str, ...], settings: SolverSettings
+) -> SimpleNamespace:
+    """The little of a part the probe reads."""
+    return SimpleNamespace(
+        settings=settings,
+        sel=options,
+        budget=Budget(settings.time_limit, settings.deterministic),
+        fresh_model=lambda floors: cpsat.tiers.restricted_model(
+            problem, options, tiers, None, floors
+        ),
+    )
+
+
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_the_probe_counts_building_its_model_in_wall_clock_mode_only(
+    deterministic: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a clock that jumps 100 s at every reading, as on a machine under heavy load:
+    # in deterministic mode the probe's budget must not shrink by it
+    vols = [b.volunteer("v1", lat=b.north(3.0)), b.volunteer("v2")]
+    reg = b.registry(vols, needs=[b.need("n1")], history=[b.history("v1")])
+    problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, 1))
+    options = np.arange(problem.num_options)
+    start = problem.opt_vol[options] == 1
+    tiers = ("coverage", "fairness:at_cap", "continuity")
+    settings = SolverSettings.make(time_limit=5, seed=0, workers=1, deterministic=deterministic)
+    handed: list[float] = []
+    monkeypatch.setattr(
+        warmstart, "side_solve", lambda _s, _m, _t, _st, budget, *_a: handed.append(budget)
+    )
+    real, jumps = time.perf_counter, iter(range(100, 10**6, 100))
+    monkeypatch.setattr(time, "perf_counter", lambda: real() + next(jumps))
+    warmstart.probe(_probe_part(problem, options, tiers, settings), start, {"coverage": 1}, 4.0)
+    assert handed == ([4.0] if deterministic else [0.0])

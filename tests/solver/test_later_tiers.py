@@ -199,7 +199,7 @@ def test_calendar_release_frees_what_take_used() -> None:
 
 def test_relief_options_are_the_free_candidates_of_tasks_held_at_a_cap() -> None:
     problem, options, values = _relief_case(second_free=True)
-    relief = cpsat.warmstart.relief_options(problem, options, values, None)
+    relief = cpsat.restrict.relief_options(problem, options, values, None)
     task = problem.opt_task[options[values]][0]
     free = (problem.opt_task[options] == task) & (problem.opt_vol[options] == 1)
     assert np.array_equal(relief, free)

@@ -210,9 +210,10 @@ def test_deterministic_mode_repeats_a_limit_first_plan_over_split_weeks(
     for _ in range(2):
         solver = mk.CpSatSolver(
             time_limit=1.0, seed=5, deterministic=True, workers=2, tiers=tiers,
-            tolerance={"coverage": 0.02},
+            tolerance={"coverage": 0.02}, safety_factor=b.DETERMINISTIC_SAFETY,
         )  # fmt: skip
         plans.append(mk.build_plan(problem, solver.solve(problem), reg, {}))
     assert plans[0].metadata["solver_stats"]["week_parts"] == 2
+    assert [p.metadata["solver_stats"]["safety_net_fired"] for p in plans] == [0, 0]
     pd.testing.assert_frame_equal(plans[0].assignments, plans[1].assignments)
     assert mk.check(reg, plans[0]).empty

@@ -20,7 +20,6 @@ from matchkracht.data.horizon import Horizon
 from matchkracht.data.models import Volunteer
 from matchkracht.data.parsing import format_minutes
 from matchkracht.data.registry import Registry
-from matchkracht.plan.reasons import DAY_NAMES
 from matchkracht.problem.build import build_problem
 from matchkracht.problem.core import (
     FUNNEL_STAGES,
@@ -32,6 +31,7 @@ from matchkracht.problem.core import (
 )
 from matchkracht.problem.eligibility import Volunteers, reachable, trips
 from matchkracht.problem.occupancy import Occupancy
+from matchkracht.texts import when_text as when_in
 
 __all__ = ["Candidates", "TaskSpec", "VolunteerIndex", "problem_for_plan", "when_text"]
 
@@ -315,10 +315,10 @@ class VolunteerIndex:
         return out
 
 
-def when_text(problem: Problem, spec: TaskSpec) -> str:
-    """``"Thu 09:00-11:00"``: weekday and window of a task."""
-    day = DAY_NAMES[(problem.horizon.first.weekday() + spec.day) % 7]
-    return f"{day} {format_minutes(spec.lo)}-{format_minutes(spec.hi)}"
+def when_text(problem: Problem, spec: TaskSpec, lang: str = "en") -> str:
+    """``"Thu 09:00-11:00"`` (Dutch ``"do 09:00-11:00"``): weekday and window of a task."""
+    weekday = problem.horizon.first.weekday() + spec.day
+    return when_in(weekday, format_minutes(spec.lo), format_minutes(spec.hi), lang)
 
 
 def problem_for_plan(registry: Registry, plan: Any, travel: TravelModel | None = None) -> Problem:

@@ -19,12 +19,10 @@ from matchkracht.advice.candidates import (
 )
 from matchkracht.advice.fixes import find_fix, verify_fix
 from matchkracht.data.geo import TravelModel
-from matchkracht.data.parsing import format_minutes
 from matchkracht.data.registry import Registry
 from matchkracht.problem.core import BoolArray, IntArray, Problem
 from matchkracht.problem.occupancy import Occupancy
 from matchkracht.texts import check_lang, plural_text, text
-from matchkracht.texts import when_text as when_in
 
 __all__ = ["EXPLAIN_COLUMNS", "Explanation", "explain_plan", "explain_tasks"]
 
@@ -59,6 +57,19 @@ class Explanation:
     competitors_text: str
 
 
+def _exclusion_key(index: VolunteerIndex, cand: Candidates) -> str:
+    """The text of the exclusions stage: by the client, declined (re-plans), or both."""
+    stages = dict(cand.stages)
+    dropped = stages["availability"] & ~stages["exclusions"]
+    declined = np.zeros(index.n, dtype=bool)
+    declined[index.declined.get(cand.spec.task, [])] = True
+    by_client = np.zeros(index.n, dtype=bool)
+    by_client[index.excluded[cand.spec.client]] = True
+    if not (dropped & declined).any():
+        return "funnel_exclusions"
+    return "funnel_exclusions_declined" if (dropped & by_client).any() else "funnel_declined"
+
+
 def _funnel_line(index: VolunteerIndex, cand: Candidates, lang: str = "en") -> str:
     spec = cand.spec
     c = cand.counts()
@@ -71,13 +82,10 @@ def _funnel_line(index: VolunteerIndex, cand: Candidates, lang: str = "en") -> s
         langs = text("or", lang).join(sorted(spec.languages))
         parts.append(text("funnel_languages", lang, n=c["languages"], languages=langs))
     parts.append(text("funnel_distance", lang, n=c["distance"]))
-    when = when_text(index.problem, spec)
-    if lang != "en":
-        weekday = index.problem.horizon.first.weekday() + spec.day
-        when = when_in(weekday, format_minutes(spec.lo), format_minutes(spec.hi), lang)
+    when = when_text(index.problem, spec, lang)
     parts.append(text("funnel_availability", lang, n=c["availability"], when=when))
     if c["exclusions"] != c["availability"]:
-        parts.append(text("funnel_exclusions", lang, n=c["exclusions"]))
+        parts.append(text(_exclusion_key(index, cand), lang, n=c["exclusions"]))
     if c["continuity"] != c["exclusions"]:
         parts.append(text("funnel_continuity", lang, n=c["continuity"]))
     return "; ".join(parts)
@@ -204,8 +212,8 @@ def explain_plan(
         Also apply every fix to a copy of the registry and plan and run
         :func:`matchkracht.plan.check` on the result (slower; exact checks are the default).
     lang
-        ``"en"`` (default) or ``"nl"``: the funnel and competitor texts (the
-        ``fix`` texts stay English).
+        ``"en"`` (default) or ``"nl"``: the funnel, competitor and ``fix``
+        texts (``fix_changes`` names registry cells and stays as it is).
 
     Returns
     -------
@@ -227,7 +235,7 @@ def explain_plan(
     u["free"] = [len(e.free) for e in exps]
     u["competitors"] = [e.competitors_text for e in exps]
     if fixes:
-        found = [find_fix(index, state, t, resolve=resolve) for t in tasks]
+        found = [find_fix(index, state, t, resolve=resolve, lang=lang) for t in tasks]
         u["fix_kind"] = [f.kind for f in found]
         u["fix"] = [f.text for f in found]
         if verify:

@@ -28,7 +28,6 @@ the plan, and :func:`verify_fix` then runs the independent
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,18 +37,18 @@ import pandas as pd
 
 from matchkracht.advice.candidates import (
     Candidates,
-    TaskSpec,
     VolunteerIndex,
     when_text,
 )
+from matchkracht.advice.recruits import empty_state, synthetic_volunteer
 from matchkracht.data.geo import TravelModel
 from matchkracht.data.parsing import format_minutes
 from matchkracht.data.registry import Registry
 from matchkracht.plan.check import check
 from matchkracht.plan.result import Plan
 from matchkracht.problem.core import MINUTES_PER_DAY, PRIORITY_WEIGHTS, Problem
-from matchkracht.problem.eligibility import trips
 from matchkracht.problem.occupancy import Occupancy
+from matchkracht.texts import text
 
 __all__ = [
     "FIX_KINDS",
@@ -78,7 +77,6 @@ FIX_KINDS = (
 )
 #: Window widenings tried, in minutes.
 WIDEN_STEPS = (15, 30, 60)
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -157,6 +155,16 @@ def _row(index: VolunteerIndex, cand: Candidates, v: int, start: int) -> dict[st
     }
 
 
+def _cap_change(change: Change, lang: str) -> str:
+    """One raised weekly cap in words: ``"v3: one more task a week (...)"``."""
+    c = change
+    more = "one_more_task" if c.column == "max_tasks_per_week" else "one_more_hour"
+    return text(
+        "fix_cap_change", lang, vol=c.key, more=text(more, lang), column=c.column, old=c.old,
+        new=f"{c.new:g}",
+    )  # fmt: skip
+
+
 def _clock(start: int) -> str:
     return format_minutes(int(start) % MINUTES_PER_DAY)
 
@@ -189,6 +197,7 @@ def find_fix(
     widen: tuple[int, ...] = WIDEN_STEPS,
     extra_minutes: int = 60,
     max_moves: int = 40,
+    lang: str = "en",
 ) -> Fix:
     """The smallest verified change that covers ``task`` (see the module docstring).
 
@@ -206,6 +215,8 @@ def find_fix(
         The weekly-hours raise tried (default 60, one hour).
     max_moves
         At most this many (volunteer, blocking task) moves are tried.
+    lang
+        ``"en"`` (default) or ``"nl"``: the language of the fix's text.
 
     Returns
     -------
@@ -217,7 +228,8 @@ def find_fix(
     k = spec.needed
     cand = index.candidates(spec)
     elig = np.flatnonzero(cand.eligible)
-    who = f"{spec.task_id} ({when_text(p, spec)})"
+    who = f"{spec.task_id} ({when_text(p, spec, lang)})"
+    one = "one" if k == 1 else "many"
 
     # 1 + 3: as the plan stands, or with a weekly cap raised by a task and/or an hour
     if len(elig):
@@ -240,12 +252,11 @@ def find_fix(
             add = tuple(_row(index, cand, v, start) for v in vols)
             ids = ", ".join(index.vol_ids[v] for v in vols)
             if max(levels) == 0:
-                return Fix(
-                    spec.task_id, "assign",
-                    f"{ids} {'is' if k == 1 else 'are'} free for {who} in this plan: "
-                    f"assign at {_clock(start)}; nothing else changes.",
-                    "exact", add=add,
+                sentence = text(
+                    "fix_assign", lang, ids=ids, be=text(f"be_{one}", lang), who=who,
+                    at=_clock(start),
                 )  # fmt: skip
+                return Fix(spec.task_id, "assign", sentence, "exact", add=add)
             changes: list[Change] = []
             recs = {v.volunteer_id: v for v in index.registry.volunteer_records}
             for v, lv in zip(vols, levels, strict=True):
@@ -266,17 +277,12 @@ def find_fix(
                 "extra_task_and_hour" if len(kinds) == 2
                 else "extra_task" if "max_tasks_per_week" in kinds else "extra_hour"
             )  # fmt: skip
-            what = "; ".join(
-                f"{c.key}: {'one more task' if c.column == 'max_tasks_per_week' else 'one more hour'}"
-                f" a week ({c.column} {c.old} -> {c.new:g})"
-                for c in changes
-            )
-            return Fix(
-                spec.task_id, kind,
-                f"Raise a weekly cap: {what}; then {ids} take{'s' if k == 1 else ''} {who} "
-                f"at {_clock(start)}; nothing else moves.",
-                "exact", tuple(changes), add=add,
+            what = "; ".join(_cap_change(c, lang) for c in changes)
+            sentence = text(
+                "fix_cap", lang, what=what, ids=ids, take=text(f"take_{one}", lang), who=who,
+                at=_clock(start),
             )  # fmt: skip
+            return Fix(spec.task_id, kind, sentence, "exact", tuple(changes), add=add)
 
     # 2: strict continuity relaxed to "prefer"
     c = cand.counts()
@@ -285,11 +291,12 @@ def find_fix(
         fix = _plain(index, state, relaxed, k)
         if fix is not None:
             s, vols = fix
+            sentence = text(
+                "fix_continuity", lang, need=spec.need_id, can=text(f"can_{one}", lang),
+                ids=", ".join(index.vol_ids[v] for v in vols), who=who, at=_clock(s),
+            )  # fmt: skip
             return Fix(
-                spec.task_id, "relax_continuity",
-                f"Set continuity of {spec.need_id} from strict to prefer; then "
-                f"{', '.join(index.vol_ids[v] for v in vols)} can take {who} at {_clock(s)}.",
-                "exact",
+                spec.task_id, "relax_continuity", sentence, "exact",
                 (Change("needs", spec.need_id, "continuity", "strict", "prefer"),),
                 add=tuple(_row(index, relaxed, v, s) for v in vols),
             )  # fmt: skip
@@ -306,34 +313,30 @@ def find_fix(
             s, vols = fix
             new = f"{format_minutes(lo)}-{format_minutes(hi)}"
             old = f"{format_minutes(spec.lo)}-{format_minutes(spec.hi)}"
+            sentence = text(
+                "fix_widen", lang, need=spec.need_id, n=n, side=text(side, lang), old=old,
+                new=new, can=text(f"can_{one}", lang),
+                ids=", ".join(index.vol_ids[v] for v in vols), task=spec.task_id, at=_clock(s),
+            )  # fmt: skip
             return Fix(
-                spec.task_id, "widen_window",
-                f"Allow {spec.need_id} to start {n} minutes {side} (window {old} -> {new}); "
-                f"then {', '.join(index.vol_ids[v] for v in vols)} can take {spec.task_id} at "
-                f"{_clock(s)}; nothing else moves.",
+                spec.task_id, "widen_window", sentence,
                 "exact", (Change("needs", spec.need_id, "window", old, new),),
                 add=tuple(_row(index, wide, v, s) for v in vols),
             )  # fmt: skip
 
     # 5: move one task of an eligible volunteer to someone else (a local re-solve)
     if resolve and k == 1 and len(elig):
-        fix5 = _move_one(index, state, cand, elig, max_moves)
+        fix5 = _move_one(index, state, cand, elig, max_moves, lang)
         if fix5 is not None:
             return fix5
 
     # 6: a new volunteer near the client
-    fix6 = _recruit(index, state, cand)
+    fix6 = _recruit(index, state, cand, lang)
     if fix6 is not None:
         return fix6
-    searched = "assign as is, relaxed continuity, +1 task/+1 h caps, window ±" + "/".join(
-        str(n) for n in widen
-    )
-    searched += ", moving one task" if resolve else ""
-    return Fix(
-        spec.task_id,
-        "none",
-        f"No fix found within the searched changes ({searched}, a new volunteer near the client).",
-    )
+    searched = text("fix_searched", lang, steps="/".join(str(n) for n in widen))
+    searched += text("fix_searched_move", lang) if resolve else ""
+    return Fix(spec.task_id, "none", text("fix_none", lang, searched=searched))
 
 
 def _plain(
@@ -350,7 +353,12 @@ def _plain(
 
 
 def _move_one(
-    index: VolunteerIndex, state: Occupancy, cand: Candidates, elig: IntArray, max_moves: int
+    index: VolunteerIndex,
+    state: Occupancy,
+    cand: Candidates,
+    elig: IntArray,
+    max_moves: int,
+    lang: str = "en",
 ) -> Fix | None:
     p = index.problem
     spec = cand.spec
@@ -384,13 +392,15 @@ def _move_one(
             w = int(others[pick[1][0]])
             su = int(cu.starts[pick[0]])
             s = int(cand.starts[np.flatnonzero(ok_v)[0]])
+            sentence = text(
+                "fix_move", lang, other=p.task_ids[u], priority=int(p.task_priority[u]),
+                vol=index.vol_ids[v], to=index.vol_ids[w], other_at=_clock(su),
+                task=spec.task_id, at=_clock(s),
+            )  # fmt: skip
             return Fix(
                 spec.task_id,
                 "move_task",
-                f"Move {p.task_ids[u]} (priority {int(p.task_priority[u])}) from "
-                f"{index.vol_ids[v]} to {index.vol_ids[w]} at {_clock(su)}; then "
-                f"{index.vol_ids[v]} takes {spec.task_id} at {_clock(s)}. The registry stays "
-                "as it is.",
+                sentence,
                 "resolve",
                 add=(_row(index, cu, w, su), _row(index, cand, v, s)),
                 remove=((p.task_ids[u], index.vol_ids[v]),),
@@ -398,73 +408,9 @@ def _move_one(
     return None
 
 
-def synthetic_volunteer(
-    volunteer_id: str,
-    spec: TaskSpec,
-    index: VolunteerIndex,
-    *,
-    lat: float | None = None,
-    lon: float | None = None,
-    window: tuple[int, int] | None = None,
-    days: tuple[int, ...] | None = None,
-) -> dict[str, Any]:
-    """A volunteers row able to take ``spec``: its skills, one of its languages, free then.
-
-    Parameters
-    ----------
-    volunteer_id
-        Id of the recruit (e.g. ``"NEW-driver-thu-am"``).
-    spec
-        The task the recruit must be able to take.
-    index
-        Volunteers and clients (for travel).
-    lat, lon
-        Home of the recruit; default the client's place.
-    window
-        Daily availability (minutes); default the task's window plus travel.
-    days
-        Weekdays (0 = Monday) of the availability; default the task's weekday.
-    """
-    p = index.problem
-    c_ll = index.client_ll[spec.client]
-    home = np.array([lat if lat is not None else c_ll[0], lon if lon is not None else c_ll[1]])
-    dest = None if spec.dest is None else (spec.need_id, np.array(spec.dest, dtype=np.float64))
-    trip = trips(
-        index.travel, np.array([volunteer_id], dtype=object), home[None, :],
-        index.client_ids[spec.client], c_ll, dest,
-    )  # fmt: skip
-    out, back, reach = int(trip.out_min[0]), int(trip.back_min[0]), float(trip.reach_km[0])
-    if window is None:
-        lo = max(0, (spec.lo - out - 4) // 5 * 5)
-        hi = min(MINUTES_PER_DAY, -(-(spec.hi + spec.duration + back + 4) // 5) * 5)
-        window = (lo, hi)
-    dows = days if days is not None else ((p.horizon.first.weekday() + spec.day) % 7,)
-    end = "24:00" if window[1] >= MINUTES_PER_DAY else format_minutes(window[1])
-    avail = "; ".join(f"{_DAYS[d]} {format_minutes(window[0])}-{end}" for d in dows)
-    occupied_h = (spec.duration + out + back) / 60
-    langs = sorted(spec.languages)
-    return {
-        "volunteer_id": volunteer_id,
-        "lat": float(home[0]),
-        "lon": float(home[1]),
-        "skills": ";".join(sorted(spec.skills)),
-        "languages": ";".join(sorted({"nl", langs[0]})) if langs else "nl",
-        "availability": avail,
-        "max_km": float(max(15.0, math.ceil(reach + 0.5))),
-        "max_hours_per_week": float(max(6.0, math.ceil(occupied_h))),
-    }
-
-
-def empty_state(index: VolunteerIndex) -> Occupancy:
-    """A plan in which ``index``'s volunteers have no task yet."""
-    s = Occupancy(index.problem)
-    s.tasks_used = np.zeros((index.n, s.tasks_used.shape[1]), dtype=np.int64)
-    s.minutes_used = np.zeros_like(s.tasks_used)
-    s.team_known = {}
-    return s
-
-
-def _recruit(index: VolunteerIndex, state: Occupancy, cand: Candidates) -> Fix | None:
+def _recruit(
+    index: VolunteerIndex, state: Occupancy, cand: Candidates, lang: str = "en"
+) -> Fix | None:
     spec = cand.spec
     k = spec.needed
     rows = [synthetic_volunteer(f"NEW-{spec.task_id}-{i + 1}", spec, index) for i in range(k)]
@@ -477,22 +423,23 @@ def _recruit(index: VolunteerIndex, state: Occupancy, cand: Candidates) -> Fix |
         return None
     s, vols = fix
     r0 = rows[0]
-    need = "a volunteer" if k == 1 else f"{k} volunteers"
-    lang = f", speaking {r0['languages'].replace(';', ' and ')}" if spec.languages else ""
-    skills = f" with {r0['skills'].replace(';', '+')}" if r0["skills"] else ""
-    adds = []
-    for v in vols:
-        row = _row(sub, c2, v, s)
-        adds.append(row)
+    need = text("recruit_one", lang) if k == 1 else text("recruit_many", lang, k=k)
+    speaks = r0["languages"].replace(";", f" {text('and', lang)} ")
+    sentence = text(
+        "fix_recruit", lang, need=need,
+        skills=text("recruit_skills", lang, skills=r0["skills"].replace(";", "+"))
+        if r0["skills"] else "",
+        languages=text("recruit_languages", lang, languages=speaks) if spec.languages else "",
+        client=index.client_ids[spec.client], availability=r0["availability"],
+        max_km=f"{r0['max_km']:g}", task=spec.task_id, at=_clock(s),
+    )  # fmt: skip
     return Fix(
         spec.task_id,
         "new_volunteer",
-        f"Recruit {need}{skills}{lang}, living near client {index.client_ids[spec.client]}, "
-        f"free {r0['availability']} (max_km {r0['max_km']:g}); they can take {spec.task_id} at "
-        f"{_clock(s)}.",
+        sentence,
         "exact",
         new_volunteers=tuple(rows),
-        add=tuple(adds),
+        add=tuple(_row(sub, c2, v, s) for v in vols),
     )
 
 

@@ -31,13 +31,14 @@ import numpy as np
 import pandas as pd
 
 from matchkracht.advice.candidates import TaskSpec, VolunteerIndex, problem_for_plan
-from matchkracht.advice.fixes import empty_state, synthetic_volunteer
+from matchkracht.advice.recruits import empty_state, synthetic_volunteer
 from matchkracht.api import match
 from matchkracht.data.geo import TravelModel
 from matchkracht.data.horizon import Horizon
 from matchkracht.data.registry import Registry
 from matchkracht.plan.check import check
 from matchkracht.problem.core import Problem
+from matchkracht.texts import DAY_NAMES, check_lang, number, text
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -237,6 +238,7 @@ def recruitment_advice(
     time_limit: float = 5.0,
     resolve: bool = True,
     travel: TravelModel | None = None,
+    lang: str = "en",
     **settings: Any,
 ) -> Advice:
     """Rank synthetic recruits by the tasks they would cover, measured by re-solving.
@@ -259,6 +261,8 @@ def recruitment_advice(
         Re-solve with each recruit (else only the exact insertion gain).
     travel
         The travel model, if not the default.
+    lang
+        ``"en"`` (default) or ``"nl"``: the ``advice`` and ``recruit`` texts.
     **settings
         Further :func:`matchkracht.match` settings for the re-solves (``seed``, ...).
 
@@ -268,6 +272,7 @@ def recruitment_advice(
         ``table`` with :data:`ADVICE_COLUMNS`; ``gain_tasks`` is the best
         verified gain (re-solve or exact insertion), per horizon.
     """
+    check_lang(lang)
     t0 = time.perf_counter()
     p = problem if problem is not None else problem_for_plan(registry, plan, travel)
     sig = signals if signals is not None else unmet_signals(registry, plan, problem=p)
@@ -344,8 +349,6 @@ def recruitment_advice(
             gain, gain_w, verified = gain_res, gain_res_w, "resolve+check"
         else:
             gain, gain_w = gain_exact, gain_exact_w
-        where = f"near {g['village']}" if g["village"] != "all" else "near the unmet clients"
-        skill = "volunteer" if g["skill"] == "none" else f"{g['skill']} volunteer"
         rows.append(
             {
                 "skill": g["skill"],
@@ -353,7 +356,7 @@ def recruitment_advice(
                 "part_of_day": g["part_of_day"],
                 "village": g["village"],
                 "recruit_id": row["volunteer_id"],
-                "recruit": f"{row['volunteer_id']}: {row['skills'] or 'no skills'}, "
+                "recruit": f"{row['volunteer_id']}: {row['skills'] or text('no_skills', lang)}, "
                 f"{row['languages']}, {row['availability']}",
                 "gain_tasks": gain,
                 "gain_weight": gain_w,
@@ -363,9 +366,7 @@ def recruitment_advice(
                 "gain_resolve_tasks": gain_res if resolve else None,
                 "resolve_seconds": round(secs, 3),
                 "verified": verified,
-                "advice": f"One more {skill} free {g['weekday']} {g['part_of_day']}s {where} "
-                f"covers {gain / weeks:g} more task{'s' if gain != weeks else ''} a week "
-                f"(+{gain_w / total_w:.1%} weighted coverage).",
+                "advice": advice_line(g, gain / weeks, gain_w / total_w, lang),
             }
         )
     table = pd.DataFrame(rows, columns=[c for c in ADVICE_COLUMNS if c != "rank"])
@@ -375,6 +376,39 @@ def recruitment_advice(
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     exact_s = time.perf_counter() - t0 - resolve_s
     return Advice(table[ADVICE_COLUMNS], round(resolve_s, 3), round(exact_s, 3), recruits)
+
+
+def advice_line(group: Any, per_week: float, share: float, lang: str = "en") -> str:
+    """The advice of one group in a sentence: who to recruit, and what they would cover.
+
+    Examples
+    --------
+    >>> g = {"skill": "driver", "weekday": "Thu", "part_of_day": "morning", "village": "all"}
+    >>> advice_line(g, 1.0, 0.05)
+    'One more driver volunteer free Thu mornings near the unmet clients covers 1 more task a week (+5.0% weighted coverage).'
+    >>> advice_line(g, 2.0, 0.05, "nl")
+    'Nog één vrijwilliger met driver vrij op donderdagochtenden bij de bewoners zonder hulp dekt 2 taken per week meer (+5,0% gewogen dekking).'
+    """
+    skill = group["skill"]
+    village = group["village"]
+    weekday = group["weekday"]
+    if lang != "en":
+        weekday = DAY_NAMES[lang][_DAY.index(weekday)]
+    return text(
+        "advice_line",
+        lang,
+        skill=text("advice_volunteer", lang)
+        if skill == "none"
+        else text("advice_skilled", lang, skill=skill),
+        weekday=weekday,
+        part=text(group["part_of_day"], lang),
+        where=text("advice_near", lang, village=village)
+        if village != "all"
+        else text("advice_near_unmet", lang),
+        gain=f"{per_week:g}",
+        tasks=text("advice_task_one" if per_week == 1 else "advice_task_many", lang),
+        share=f"{share:.1%}" if lang == "en" else number(share, lang, percent=True),
+    )
 
 
 def _recruit_row(index: VolunteerIndex, specs: list[TaskSpec], group: Any) -> dict[str, Any]:

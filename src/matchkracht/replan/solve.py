@@ -114,6 +114,21 @@ def _coverage_failed(solution: Solution) -> bool:
     )
 
 
+def _carried(
+    plan: Plan, forbid: list[tuple[str, str]], skip: list[str]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The declined pairs and withdrawn tasks of ``plan``'s own re-plans, then the new ones.
+
+    Neither lives in the registry, so a re-plan of a re-planned plan starts
+    from what its ``metadata["replan"]`` recorded and carries it on: a
+    volunteer who declined a task on Tuesday is not handed it back on Thursday.
+    """
+    earlier = plan.metadata.get("replan") or {}
+    pairs = [(str(t), str(v)) for t, v in earlier.get("declined", [])] + forbid
+    tasks = [str(t) for t in earlier.get("withdrawn_tasks", [])] + skip
+    return list(dict.fromkeys(pairs)), list(dict.fromkeys(tasks))
+
+
 def replan(
     registry: Registry,
     plan: Plan,
@@ -132,6 +147,8 @@ def replan(
         The registry the plan was made for.
     plan
         The published plan (its metadata gives the horizon and start grid).
+        When it is itself a re-plan, its declined tasks and withdrawn
+        occurrences (``metadata["replan"]``) stay declined and withdrawn.
     changes
         :class:`VolunteerCancels`, :class:`TaskDeclined`, :class:`NeedAdded`
         and :class:`NeedWithdrawn` events, applied in order.
@@ -169,7 +186,8 @@ def replan(
     settings.setdefault("tiers", REPLAN_TIERS)
     settings.setdefault("grid", int(plan.metadata.get("grid_minutes", 5)))
     cfg = SolverSettings.make(**settings)
-    new_reg, forbid, skip = apply_changes(registry, changes, hz)
+    new_reg, new_forbid, new_skip = apply_changes(registry, changes, hz)
+    forbid, skip = _carried(plan, new_forbid, new_skip)
     before = plan.assignments.reset_index(drop=True)
     touched = touched_by(before, changes)
     unaffected = before.drop(index=list(touched))

@@ -21,7 +21,8 @@ ones are split into regions or weeks (:mod:`~matchkracht.solver.cpsat.decompose`
 The modules: ``budget`` (time and tuning numbers, :class:`Budget`), ``rules``,
 ``objectives`` and ``fairness`` (the tiers' terms and values), ``tiers`` (the
 registry, building a model), ``model`` (the model wrapper), ``warmstart``
-(starts and repairs), ``decompose``, ``engine`` (:class:`CpSatSolver`, the loops).
+(starts and repairs), ``restrict`` (the options a large part's later tiers
+search among), ``decompose``, ``engine`` (:class:`CpSatSolver`, the loops).
 """
 
 from matchkracht.problem.occupancy import Calendar, Prior, face_keys
@@ -43,6 +44,7 @@ from matchkracht.solver.cpsat.decompose import (
 from matchkracht.solver.cpsat.engine import CpSatSolver, PartResult, solve_part
 from matchkracht.solver.cpsat.model import Model, maximize
 from matchkracht.solver.cpsat.objectives import Objective, new_faces, travel_units
+from matchkracht.solver.cpsat.restrict import relevant_options
 from matchkracht.solver.cpsat.rules import interval_cliques
 from matchkracht.solver.cpsat.tiers import (
     FAIRNESS_STEPS,
@@ -55,7 +57,6 @@ from matchkracht.solver.cpsat.tiers import (
 )
 from matchkracht.solver.cpsat.warmstart import (
     familiar_swaps,
-    relevant_options,
     relieve,
     restore,
 )

@@ -30,6 +30,7 @@ __all__ = [
     "WEEK_SPLIT",
     "Budget",
     "configure",
+    "safety_net_fired",
     "tier_share",
 ]
 
@@ -170,6 +171,9 @@ class Budget:
     share: float = 1.0
     start: float = field(default_factory=time.perf_counter)
     spent: float = 0.0
+    #: Deterministic mode: CP-SAT solves stopped by the wall-clock safety net
+    #: (see :func:`safety_net_fired`); then the plan depends on the machine.
+    safety_net: int = 0
 
     def sync(self) -> None:
         """Wall-clock mode: count all time since the start as spent."""
@@ -181,6 +185,16 @@ class Budget:
         if self.deterministic:
             self.spent += deterministic_time
 
+    def account(self, solver: cp_model.CpSolver) -> None:
+        """Count a finished CP-SAT solve: its deterministic time, and whether the net stopped it."""
+        self.charge(solver.deterministic_time)
+        if self.deterministic and safety_net_fired(solver):
+            self.safety_net += 1
+
+    def within(self, seconds: float) -> Budget:
+        """A budget of ``seconds`` for a side solve, counted in this one's kind of time."""
+        return Budget(seconds, self.deterministic)
+
     def left(self) -> float:
         """Seconds left (negative when overrun)."""
         return self.seconds * (1.0 if self.deterministic else self.share) - self.spent
@@ -190,6 +204,23 @@ class Budget:
         if self.deterministic:
             return 0.0
         return time.perf_counter() - self.start - self.spent
+
+
+def safety_net_fired(solver: cp_model.CpSolver) -> bool:
+    """Whether a deterministic-mode solve was stopped by its wall-clock safety net.
+
+    In deterministic mode :func:`configure` caps wall-clock time at
+    ``safety_factor`` times the deterministic limit. A solve that used up that
+    wall-clock time before its deterministic time was stopped by the net, so
+    its plan depends on the machine's load (it is not reproducible).
+    """
+    prm = solver.parameters
+    if not prm.max_deterministic_time or prm.max_deterministic_time >= 1e300:
+        return False
+    return bool(
+        solver.wall_time >= prm.max_time_in_seconds * 0.99
+        and solver.deterministic_time < prm.max_deterministic_time
+    )
 
 
 def configure(

@@ -32,6 +32,7 @@ from matchkracht.solver.cpsat.budget import Budget, configure, tier_share
 from matchkracht.solver.cpsat.decompose import complete_teams, fitting_hint, split_parts
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray
 from matchkracht.solver.cpsat.model import Model, maximize, solution
+from matchkracht.solver.cpsat.restrict import relevant_options
 from matchkracht.solver.cpsat.tiers import (
     REGISTRY,
     at_cap_giver,
@@ -71,6 +72,8 @@ class PartResult:
         The steps' CP-SAT statuses, joined by ``/``.
     coverage_seconds
         Wall-clock seconds of building the model and the first step.
+    safety_net
+        Deterministic mode: CP-SAT solves the wall-clock safety net stopped.
     """
 
     values: IntArray
@@ -81,6 +84,7 @@ class PartResult:
     tiers: Mapping[str, float]
     status: str
     coverage_seconds: float
+    safety_net: int = 0
 
 
 def _trivial_bound(problem: Problem, options: IntArray) -> float:
@@ -253,6 +257,7 @@ class _PartSolve:
             tiers=values,
             status="/".join(self.statuses),
             coverage_seconds=self.coverage_seconds,
+            safety_net=self.budget.safety_net,
         )
 
     def _tolerance(self, step: str) -> float:
@@ -288,7 +293,7 @@ class _PartSolve:
     def _restrict(self) -> None:
         """Large parts, tiers after coverage: a model of the relevant options only."""
         fair = any(REGISTRY[t].family == "fairness" for t in self.steps)
-        keep = warmstart.relevant_options(
+        keep = relevant_options(
             self.problem,
             self.options,
             self.values | self.greedy_start,
@@ -338,7 +343,7 @@ class _PartSolve:
         solver = cp_model.CpSolver()
         configure(solver, s, seconds, len(sel), first=self.k == 0)
         code = solver.solve(m.model)
-        self.budget.charge(solver.deterministic_time)
+        self.budget.account(solver)
         self.statuses.append(solver.status_name(code))
         self.step_status[step] = self.statuses[-1]
         if self.k == 0:
@@ -463,6 +468,7 @@ class CpSatSolver:
                     earlier=last,
                 )
             clock.charge(res.spent)
+            clock.safety_net += res.safety_net
             remaining_size -= len(comp)
             picked = comp[res.values]
             chosen.append(picked)
@@ -491,6 +497,9 @@ class CpSatSolver:
             # seconds of model building and the coverage tier, summed over parts
             "coverage_seconds": coverage_seconds,
             "coverage_optimal": math.isclose(bound, covered_weight),
+            # deterministic mode: solves stopped by the wall-clock safety net (then
+            # the plan depends on the machine's load; 0: reproducible)
+            "safety_net_fired": clock.safety_net,
             "settings": s.model_dump(mode="json"),
         }
         return Solution(options, status, bound, time.perf_counter() - clock.start, self.name, stats)

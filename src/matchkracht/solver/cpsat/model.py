@@ -16,7 +16,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from matchkracht.settings import SolverSettings
-from matchkracht.solver.cpsat.budget import configure
+from matchkracht.solver.cpsat.budget import Budget, configure
 from matchkracht.solver.cpsat.linear import BoolArray, Derived, IntArray, lsum
 from matchkracht.solver.cpsat.rules import AuxOr
 
@@ -125,15 +125,17 @@ def side_solve(
     start: BoolArray,
     budget: float,
     what: str,
+    account: Budget,
     keep: bool = False,
-) -> tuple[BoolArray | None, float]:
+) -> BoolArray | None:
     """Maximise ``tier`` in ``m`` from the plan ``start`` (over the model's options).
 
     A solve besides the steps (the win-back and the probe warm starts). With
     ``keep``, of the plans of the best value the one that keeps most of
     ``start`` (:func:`maximize`). Returns the plan found over the model's
-    options (``None`` without one) and the deterministic time used; ``what``
-    names the solve in the debug log.
+    options (``None`` without one); the solve is counted in ``account``
+    (:meth:`~matchkracht.solver.cpsat.budget.Budget.account`); ``what`` names
+    the solve in the debug log.
     """
     m.hint(start)
     maximize(m, tier, start if keep else None)
@@ -150,5 +152,5 @@ def side_solve(
         solver.status_name(code),
         solver.objective_value if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None,
     )
-    found = solution(solver, code, m, np.arange(len(start)), len(start))
-    return found, solver.deterministic_time
+    account.account(solver)
+    return solution(solver, code, m, np.arange(len(start)), len(start))

@@ -13,24 +13,23 @@ Each strategy is a named function with what it is for and when it runs:
 
 The heuristics under them (:func:`relieve`, :func:`familiar_swaps`,
 :func:`restore`) work on a :class:`~matchkracht.problem.occupancy.Calendar`
-holding what other parts took. :func:`relevant_options` narrows the later
-tiers of a large part to where these plans can move.
+holding what other parts took. Where these plans can move on a large part is
+in :mod:`~matchkracht.solver.cpsat.restrict`.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable
 
 import numpy as np
 
 import matchkracht.solver.cpsat.budget as tuning
 from matchkracht.problem.core import Problem
-from matchkracht.problem.occupancy import Calendar, Prior, face_keys
+from matchkracht.problem.occupancy import Calendar, Prior
 from matchkracht.solver.cpsat.budget import CHAIN_CANDIDATES
-from matchkracht.solver.cpsat.fairness import every_week_at_cap, use_with_prior, week_state
+from matchkracht.solver.cpsat.fairness import every_week_at_cap, week_state
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray
 from matchkracht.solver.cpsat.model import Model, side_solve
 from matchkracht.solver.cpsat.objectives import PartView, new_faces
@@ -39,7 +38,6 @@ __all__ = [
     "familiar_start",
     "familiar_swaps",
     "probe",
-    "relevant_options",
     "relief_start",
     "relieve",
     "restore",
@@ -91,8 +89,7 @@ def relief_start(part: PartView, values: BoolArray) -> BoolArray:
         start = familiar_swaps(p, options, start, calendar, prior)
         part.budget.sync()
         exact = {t: int(part.evaluate(t, values)) for t in part.kept}
-        found, used = probe(part, start, exact, part.budget.left() * tuning.PROBE_SHARE)
-        part.budget.charge(used)
+        found = probe(part, start, exact, part.budget.left() * tuning.PROBE_SHARE)
         if found is not None:
             start = found
     relief[sel] = relieve(
@@ -121,26 +118,28 @@ def relief_start(part: PartView, values: BoolArray) -> BoolArray:
 
 def probe(
     part: PartView, start: BoolArray, exact: dict[str, int], budget: float
-) -> tuple[BoolArray | None, float]:
+) -> BoolArray | None:
     """The plan continuity would choose, every tier in ``exact`` kept at its value.
 
     Relief's start for ``fairness:at_cap`` placed before continuity: moving
     tasks off a cap from this plan keeps most familiar faces. Solved in a fresh
     model of the model's options (the held tiers of the part's model have
-    their tolerance in them), from ``start`` (over those options); returns
-    the plan (``None`` without one or without the time) and the deterministic
-    time used.
+    their tolerance in them), from ``start`` (over those options), within
+    ``budget`` seconds; returns the plan (``None`` without one or without the
+    time). Building the model counts against ``budget`` in wall-clock mode
+    only: in deterministic mode only deterministic time counts, so the plan
+    does not depend on the machine's load. The solve is charged to the
+    part's budget.
     """
     if not part.settings.hint or budget < tuning.MIN_TIER_SECONDS_PER_OPTION * len(part.sel):
-        return None, 0.0
-    t0 = time.perf_counter()
+        return None
+    own = part.budget.within(budget)
     m = part.fresh_model(exact)
     if m.tier("continuity") is None:
-        return None, 0.0
-    # the wall time of building counts, in deterministic mode too (as before the
-    # refactor; see the closing note of issue 13)
-    left = max(budget - (time.perf_counter() - t0), 0.0)
-    return side_solve(part.settings, m, "continuity", start, left, "probe")
+        return None
+    own.sync()  # wall-clock mode: building the model counts
+    left = max(own.left(), 0.0)
+    return side_solve(part.settings, m, "continuity", start, left, "probe", part.budget)
 
 
 def win_back(part: PartView, m: Model, tier: str, values: BoolArray) -> BoolArray:
@@ -159,8 +158,7 @@ def win_back(part: PartView, m: Model, tier: str, values: BoolArray) -> BoolArra
     if not part.settings.hint or budget < tuning.MIN_TIER_SECONDS_PER_OPTION * len(sel):
         return values
     # winning back, not reshuffling: keep as much of the plan as possible
-    found, used = side_solve(part.settings, m, tier, values[sel], budget, "recover", keep=True)
-    part.budget.charge(used)
+    found = side_solve(part.settings, m, tier, values[sel], budget, "recover", part.budget, True)
     if found is None:
         return values
     won = np.zeros(len(values), dtype=bool)
@@ -189,68 +187,6 @@ def restore_dropped(
         part.keeps({**part.kept, tier: value}),
     )
     return after, max(value, part.evaluate(tier, after))
-
-
-def relevant_options(
-    problem: Problem,
-    options: IntArray,
-    chosen: BoolArray,
-    prior: Prior | None = None,
-    relief_plan: BoolArray | None = None,
-) -> BoolArray:
-    """Large components, tiers after coverage: which options are worth keeping.
-
-    Later tiers on a large component would not even get through presolve in
-    their time. They search among the pairs of the plan so far and of the
-    greedy plan (``chosen``), and pairs of past helpers, preferred volunteers,
-    known care-team members and (client, volunteer) pairs who met in parts
-    solved before or in those plans (so one volunteer may take all of a
-    client's tasks); every start of those pairs stays. With ``relief_plan``
-    (the plan so far, when a fairness tier follows), also the options of
-    :func:`relief_options` for it. The plan so far stays feasible, so this only
-    narrows the search: tiers after coverage are then not proven optimal.
-    """
-    p = problem
-    pairs = p.opt_pair[options]
-    relevant = np.zeros(p.num_pairs, dtype=bool)
-    relevant[pairs[chosen]] = True
-    relevant |= p.pair_helped | p.pair_preferred | p.pair_team_known
-    keep = relevant[pairs]
-    face = face_keys(p, options)[0]
-    keep |= np.isin(face, face[chosen])
-    if prior is not None:
-        keep |= np.isin(face, prior.faces)
-    if relief_plan is not None:
-        keep |= relief_options(p, options, relief_plan, prior)
-    return np.asarray(keep)
-
-
-def relief_options(
-    problem: Problem, options: IntArray, chosen: BoolArray, prior: Prior | None
-) -> BoolArray:
-    """Options that could take a task off a volunteer at a cap in every week.
-
-    For the tasks that volunteers at a cap in every week hold in the plan
-    ``chosen``, the options of the first few volunteers (past helpers, then the
-    nearest; :data:`CHAIN_CANDIDATES`) still below both caps in the task's
-    week: without them, a restricted model could not move any such task.
-    """
-    p = problem
-    tasks, minutes = use_with_prior(p, options[chosen], prior)
-    full = every_week_at_cap(p, week_state(p, options, prior), tasks, minutes)
-    held = np.zeros(p.num_tasks, dtype=bool)
-    held[p.opt_task[options[chosen & full[p.opt_vol[options]]]]] = True
-    vol, week = p.opt_vol[options], p.task_week[p.opt_task[options]]
-    below = (tasks < p.vol_max_tasks[:, None]) & (minutes < p.vol_max_minutes[:, None])
-    free = np.flatnonzero(held[p.opt_task[options]] & below[vol, week])
-    # per task, the pairs of the first few candidates (past helpers, then the nearest)
-    pairs = np.unique(p.opt_pair[options[free]])
-    ranked = pairs[np.lexsort((p.pair_km[pairs], ~p.pair_helped[pairs], p.pair_task[pairs]))]
-    task_of = p.pair_task[ranked]
-    rank = np.arange(len(ranked)) - np.searchsorted(task_of, task_of)
-    keep = np.zeros(len(options), dtype=bool)
-    keep[free[np.isin(p.opt_pair[options[free]], ranked[rank < CHAIN_CANDIDATES])]] = True
-    return keep
 
 
 def _move(options: IntArray, out: BoolArray, cal: Calendar, i: int, j: int) -> None:

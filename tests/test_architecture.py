@@ -25,6 +25,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("app", ("matchkracht.api", "matchkracht.replan", "matchkracht.demo")),
     # advice reads plans and may re-solve (what would one more recruit cover?)
     ("advice", ("matchkracht.advice",)),
+    # the store keeps registries and plans in a database; it may re-plan (app)
+    ("store", ("matchkracht.store",)),
     ("interface", ("matchkracht.cli", "matchkracht.__main__", "matchkracht")),
 )
 #: Third-party packages a layer must not import (the solver works on numpy arrays).

@@ -335,9 +335,10 @@ class Store:
                 table, id_column = schema.REGISTRY_TABLES[name]
                 n_given = len(_non_blank(frame))
                 new_ids = registry_ids(registry, name)[:n_given]
-                old = dict(
-                    conn.execute(sa.select(table.c[id_column], table.c.position)).tuples().all()
-                )
+                old = {
+                    str(r[0]): int(r[1])
+                    for r in conn.execute(sa.select(table.c[id_column], table.c.position)).all()
+                }
                 nxt = max(old.values(), default=-1) + 1
                 positions = []
                 for rid in new_ids:
@@ -626,7 +627,7 @@ class Store:
             if known is None and seen is None:
                 raise MatchkrachtError(f"The store has no volunteer with id {volunteer_id!r}.")
             conn.execute(v.delete().where(v.c.volunteer_id == volunteer_id))
-            for client, data in conn.execute(sa.select(c.c.client_id, c.c.data)).tuples().all():
+            for client, data in conn.execute(sa.select(c.c.client_id, c.c.data)).all():
                 new = dict(data)
                 for column in ("preferred_volunteers", "excluded_volunteers"):
                     ids = parse_tags_keep_case(str(new.get(column) or ""))
@@ -774,7 +775,8 @@ def _stored_frames(conn: sa.Connection) -> dict[str, pd.DataFrame]:
             h.c.volunteer_id.in_(sa.select(vols)),
             h.c.client_id.in_(sa.select(clis)),
         )
-        .order_by(h.c.id)
+        # imported history first, then the confirmed weeks in the order they were confirmed
+        .order_by(sa.case((h.c.week.is_(None), 0), else_=1), h.c.id)
     ).all()
     total = conn.execute(sa.select(sa.func.count()).select_from(h)).scalar() or 0
     if total > len(rows):

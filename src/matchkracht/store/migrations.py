@@ -16,8 +16,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+import matchkracht.store.schema as schema
 from matchkracht.errors import MatchkrachtError
-from matchkracht.store import schema
 
 __all__ = ["MIGRATIONS", "Migration", "current_version", "migrate"]
 

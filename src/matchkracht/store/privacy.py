@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from matchkracht.store import schema
+import matchkracht.store.schema as schema
 
 __all__ = ["PSEUDONYM_PREFIX", "is_pseudonym", "pseudonym", "pseudonymise", "replace_ids"]
 

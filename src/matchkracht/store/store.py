@@ -24,12 +24,12 @@ import pandas as pd
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 
+import matchkracht.store.schema as schema
 from matchkracht.data.models import parse_tags_keep_case
 from matchkracht.data.registry import HISTORY_COLUMNS, TABLES, Registry, _as_text, _cell
 from matchkracht.errors import InvalidSettingsError, MatchkrachtError
 from matchkracht.plan.result import ASSIGNMENT_COLUMNS, UNMATCHED_COLUMNS, Plan
 from matchkracht.replan import Change, ReplanResult, plan_diff, replan
-from matchkracht.store import schema
 from matchkracht.store.migrations import current_version, migrate
 from matchkracht.store.privacy import is_pseudonym, pseudonym, pseudonymise
 

@@ -18,7 +18,8 @@ if [ -z "$(bin)" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
 fi
 BIN=$(bin)
-PORT=${MATCHKRACHT_PG_PORT:-54329}
+PORT=${MATCHKRACHT_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+cd /tmp  # the postgres user may not enter the caller's folder
 DIR=$(mktemp -d /tmp/matchkracht-pg.XXXXXX)
 chown postgres "$DIR"
 su postgres -c "$BIN/initdb -D $DIR/data -A trust -U postgres" >/dev/null

@@ -169,9 +169,9 @@ class Store:
     >>> folder = tempfile.mkdtemp()
     >>> store = mk.Store(f"{folder}/village.db")
     >>> store.import_registry(mk.load_demo())
-    Registry(volunteers=60, clients=40, needs=50, history=120)
+    Registry(volunteers=60, clients=40, needs=61, history=158)
     >>> store.registry()
-    Registry(volunteers=60, clients=40, needs=50, history=120)
+    Registry(volunteers=60, clients=40, needs=61, history=158)
     >>> store.close()
     """
 

@@ -74,6 +74,18 @@ class Zygote:
         self._send("quit")
         self.proc.wait(timeout=30)
 
+    def kill_one(
+        self, mode: str, log: Path, rng: random.Random, delays: list[float], offset: int = 0
+    ) -> tuple[int, bool]:
+        """Start a writer, SIGKILL it after a random delay; what its log says (see _log)."""
+        pid = self.start(mode, log, offset)
+        _wait_ready(log)
+        delays.append(rng.uniform(0.0, MAX_DELAY[mode]))
+        time.sleep(delays[-1])
+        os.kill(pid, signal.SIGKILL)
+        self.reap(pid)
+        return _log(log)
+
 
 def _wait_ready(log: Path, timeout: float = 60.0) -> None:
     end = time.monotonic() + timeout
@@ -163,14 +175,7 @@ def test_sigkill_during_publish_and_import_leaves_only_whole_writes(tmp_path: Pa
         delays: list[float] = []
         inside = committed = 0
         for i in range(KILLS):
-            log = tmp_path / f"publish-{i}.log"
-            pid = zygote.start("publish", log)
-            _wait_ready(log)
-            delays.append(rng.uniform(0.0, MAX_DELAY["publish"]))
-            time.sleep(delays[-1])
-            os.kill(pid, signal.SIGKILL)
-            zygote.reap(pid)
-            done, in_flight = _log(log)
+            done, in_flight = zygote.kill_one("publish", tmp_path / f"p{i}.log", rng, delays)
             _integrity(db)
             with mk.Store(db) as store:
                 now = int((store.plans()["week"] == WEEK).sum())
@@ -190,16 +195,10 @@ def test_sigkill_during_publish_and_import_leaves_only_whole_writes(tmp_path: Pa
         state: mk.Registry = registries[0]
         delays, inside, committed, writes = [], 0, 0, 0
         for i in range(KILLS):
-            log = tmp_path / f"import-{i}.log"
             # the writer's first import is the other registry, so every write changes the store
             offset = 1 if state is registries[0] else 0
-            pid = zygote.start("import", log, offset)
-            _wait_ready(log)
-            delays.append(rng.uniform(0.0, MAX_DELAY["import"]))
-            time.sleep(delays[-1])
-            os.kill(pid, signal.SIGKILL)
-            zygote.reap(pid)
-            done, in_flight = _log(log)
+            log = tmp_path / f"i{i}.log"
+            done, in_flight = zygote.kill_one("import", log, rng, delays, offset)
             writes += done
             _integrity(db)
             last = registries[(done - 1 + offset) % 2] if done else state

@@ -98,16 +98,28 @@ plans = sa.Table(
     sa.UniqueConstraint("week", "version", name="uq_plans_week_version"),
 )
 
-assignments = sa.Table(
+
+def _plan_table(name: str, *columns: sa.Column[object]) -> sa.Table:
+    """Rows of a published plan: plan id, row number, the task's ids and ``columns``."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column(
+            "plan_id",
+            sa.Integer,
+            sa.ForeignKey("plans.plan_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("row", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("task_id", sa.String, nullable=False),
+        sa.Column("need_id", sa.String, nullable=False),
+        sa.Column("client_id", sa.String, nullable=False, index=True),
+        *columns,
+    )
+
+
+assignments = _plan_table(
     "plan_assignments",
-    metadata,
-    sa.Column(
-        "plan_id", sa.Integer, sa.ForeignKey("plans.plan_id", ondelete="CASCADE"), primary_key=True
-    ),
-    sa.Column("row", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("task_id", sa.String, nullable=False),
-    sa.Column("need_id", sa.String, nullable=False),
-    sa.Column("client_id", sa.String, nullable=False, index=True),
     sa.Column("volunteer_id", sa.String, nullable=False, index=True),
     sa.Column("kind", sa.String, nullable=False),
     sa.Column("start", sa.DateTime, nullable=False),
@@ -117,16 +129,8 @@ assignments = sa.Table(
     sa.Column("travel_km", sa.Float, nullable=False),
 )
 
-unmatched = sa.Table(
+unmatched = _plan_table(
     "plan_unmatched",
-    metadata,
-    sa.Column(
-        "plan_id", sa.Integer, sa.ForeignKey("plans.plan_id", ondelete="CASCADE"), primary_key=True
-    ),
-    sa.Column("row", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("task_id", sa.String, nullable=False),
-    sa.Column("need_id", sa.String, nullable=False),
-    sa.Column("client_id", sa.String, nullable=False, index=True),
     sa.Column("kind", sa.String, nullable=False),
     sa.Column("window_start", sa.DateTime, nullable=False),
     sa.Column("missing", sa.Integer, nullable=False),

@@ -403,12 +403,7 @@ class Store:
         last = date.fromisoformat(str(plan.metadata["last_day"]))
         p = schema.plans
         with self._write() as conn:
-            latest = conn.execute(
-                sa.select(p.c.plan_id, p.c.version, p.c.confirmed_at)
-                .where(p.c.week == label)
-                .order_by(p.c.version.desc())
-                .limit(1)
-            ).first()
+            latest = _latest(conn, label)
             if latest is not None and latest.confirmed_at is not None:
                 raise MatchkrachtError(
                     f"Week {label} was confirmed already (version {latest.version}); "
@@ -508,12 +503,7 @@ class Store:
         """
         p, a, h = schema.plans, schema.assignments, schema.history
         with self._write() as conn:
-            latest = conn.execute(
-                sa.select(p.c.plan_id, p.c.version, p.c.confirmed_at)
-                .where(p.c.week == week)
-                .order_by(p.c.version.desc())
-                .limit(1)
-            ).first()
+            latest = _latest(conn, week)
             if latest is None:
                 raise MatchkrachtError(f"The store has no published plan for week {week}.")
             if latest.confirmed_at is not None:
@@ -809,6 +799,17 @@ def _plan_rows(frame: pd.DataFrame, columns: list[str], plan_id: int) -> list[di
         record["plan_id"] = plan_id
         record["row"] = i
     return records
+
+
+def _latest(conn: sa.Connection, week: str) -> sa.Row[Any, Any, Any] | None:
+    """The newest published version of ``week`` (``plan_id, version, confirmed_at``)."""
+    p = schema.plans
+    return conn.execute(
+        sa.select(p.c.plan_id, p.c.version, p.c.confirmed_at)
+        .where(p.c.week == week)
+        .order_by(p.c.version.desc())
+        .limit(1)
+    ).first()
 
 
 def _read_plan(conn: sa.Connection, plan_id: int) -> Plan:

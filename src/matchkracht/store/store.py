@@ -95,8 +95,10 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
-    # IMMEDIATE: take the write lock at the start, so read-then-write steps cannot race
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # a write takes the write lock at its start (IMMEDIATE), so read-then-write steps
+    # cannot race; a read takes none (WAL readers see the last commit, never block)
+    write = conn.get_execution_options().get("matchkracht_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 # -- results ---------------------------------------------------------------------------
@@ -185,8 +187,10 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        with self._engine.begin() as conn:
-            yield conn
+        with self._engine.connect() as conn:
+            conn.execution_options(matchkracht_write=True)
+            with conn.begin():
+                yield conn
 
     @property
     def engine(self) -> sa.Engine:

@@ -147,7 +147,9 @@ def equivalence(instance: Instance, weeks: int, time_limit: float) -> pd.DataFra
     """Plan ``weeks`` weeks from files and through a SQLite store; compare week by week."""
     import matchkracht as mk
 
-    settings = {"time_limit": time_limit, "seed": 0, "deterministic": True}
+    # a generous wall-clock safety limit: on a loaded machine the default (10x) could end a
+    # deterministic search early, and the two runs would differ for that reason alone
+    settings = {"time_limit": time_limit, "seed": 0, "deterministic": True, "safety_factor": 1000}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         files = _write(instance, Path(tmp) / "files")

@@ -21,7 +21,12 @@ from matchkracht.store import migrations, schema
 from matchkracht.store.privacy import is_pseudonym
 
 #: Settings of every solve here: bounded and reproducible.
-SOLVE: dict[str, Any] = {"time_limit": 5, "seed": 0, "deterministic": True, "workers": 1}
+SOLVE: dict[str, Any] = {
+    "time_limit": 5, "seed": 0, "deterministic": True, "workers": 1,
+    # a loaded machine must not reach the wall-clock safety limit (that would end the
+    # deterministic search early and change the plan)
+    "safety_factor": 1000,
+}  # fmt: skip
 
 #: Contact data and notes in columns the contract does not know: personal all the same.
 CONTACT = {"phone": "06-12345678", "notes": "Sleutel onder de mat bij Zoë"}

@@ -19,7 +19,12 @@ import pandas as pd
 import matchkracht as mk
 
 WEEKS = ("2026-W49", "2026-W50", "2026-W51", "2026-W52")
-SOLVE: dict[str, Any] = {"time_limit": 0.3, "seed": 0, "deterministic": True, "workers": 1}
+SOLVE: dict[str, Any] = {
+    "time_limit": 0.3, "seed": 0, "deterministic": True, "workers": 1,
+    # a loaded machine must not reach the wall-clock safety limit (that would end the
+    # deterministic search early and change the plan)
+    "safety_factor": 1000,
+}  # fmt: skip
 
 
 def _frames() -> dict[str, pd.DataFrame]:

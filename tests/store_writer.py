@@ -6,7 +6,7 @@ standard input, it forks a writer and prints ``pid PID``. The writer opens the
 store and writes in a loop (``publish``: plan A, plan B, A, ... as new versions
 of one week; ``import``: registry A, B, A, ..., or B, A, B, ... for
 OFFSET 1), logging ``begin K`` before and
-``done K`` after each write, until it is killed. The test kills it with SIGKILL
+``done K SECONDS`` after each write, until it is killed. The test kills it with SIGKILL
 and writes ``wait PID``; this process reaps the writer and prints ``reaped``.
 
 Forking from a fresh, single-threaded interpreter makes a writer start in
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 
 def _writer(db: str, mode: str, log_path: str, offset: int, plans: list, registries: list) -> None:
@@ -32,12 +33,28 @@ def _writer(db: str, mode: str, log_path: str, offset: int, plans: list, registr
     while True:
         k += 1
         log.write(f"begin {k}\n")
+        t0 = time.monotonic()
         if mode == "publish":
             version += 1
             store.publish(plans[(version - 1) % 2], week="2026-W49")
         else:
             store.import_registry(registries[(k - 1 + offset) % 2])
-        log.write(f"done {k}\n")
+        log.write(f"done {k} {time.monotonic() - t0:.4f}\n")
+
+
+def _warm_up(plans: list, registries: list) -> None:
+    """Run each kind of write once on a scratch store, so writers start with warm caches."""
+    import tempfile
+
+    import matchkracht as mk
+
+    with tempfile.TemporaryDirectory() as tmp, mk.Store(f"{tmp}/warm.db") as store:
+        store.import_registry(registries[0])
+        store.import_registry(registries[1])
+        store.publish(plans[0], week="2026-W49")
+        store.publish(plans[1], week="2026-W49")
+        store.plans()
+        store.registry()
 
 
 def main() -> None:
@@ -46,6 +63,7 @@ def main() -> None:
 
     plans = [mk.Plan.read_csv(plan_a), mk.Plan.read_csv(plan_b)]
     registries = [mk.Registry.from_folder(reg_a), mk.Registry.from_folder(reg_b)]
+    _warm_up(plans, registries)
     print("loaded", flush=True)
     for line in sys.stdin:
         words = line.split()

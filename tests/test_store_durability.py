@@ -50,6 +50,8 @@ class Zygote:
             bufsize=1,
         )
         assert self._read() == "loaded"
+        #: seconds of the writes that returned, per mode
+        self.durations: dict[str, list[float]] = {}
 
     def _read(self) -> str:
         assert self.proc.stdout is not None
@@ -77,14 +79,21 @@ class Zygote:
     def kill_one(
         self, mode: str, log: Path, rng: random.Random, delays: list[float], offset: int = 0
     ) -> tuple[int, bool]:
-        """Start a writer, SIGKILL it after a random delay; what its log says (see _log)."""
+        """Start a writer, SIGKILL it after a random delay; what its log says (see _log).
+
+        The delay is drawn up to three times the median write seen so far (at least
+        :data:`MAX_DELAY`), so kills land in the first, second and third write, before
+        and after commits, however fast this machine writes.
+        """
         pid = self.start(mode, log, offset)
         _wait_ready(log)
-        delays.append(rng.uniform(0.0, MAX_DELAY[mode]))
+        seen = self.durations.setdefault(mode, [])
+        longest = max(MAX_DELAY[mode], 3 * statistics.median(seen) if seen else 0.0)
+        delays.append(rng.uniform(0.0, longest))
         time.sleep(delays[-1])
         os.kill(pid, signal.SIGKILL)
         self.reap(pid)
-        return _log(log)
+        return _log(log, seen)
 
 
 def _wait_ready(log: Path, timeout: float = 60.0) -> None:
@@ -96,11 +105,15 @@ def _wait_ready(log: Path, timeout: float = 60.0) -> None:
     raise AssertionError("the writer did not start")
 
 
-def _log(log: Path) -> tuple[int, bool]:
-    """Writes the writer saw return, and whether it was killed inside a write."""
+def _log(log: Path, durations: list[float]) -> tuple[int, bool]:
+    """Writes the writer saw return, and whether it was killed inside a write.
+
+    The seconds of each write the writer saw return are added to ``durations``.
+    """
     lines = log.read_text(encoding="utf-8").splitlines()
-    done = sum(1 for line in lines if line.startswith("done"))
-    return done, lines[-1].startswith("begin")
+    done = [line.split() for line in lines if line.startswith("done")]
+    durations.extend(float(words[2]) for words in done)
+    return len(done), lines[-1].startswith("begin")
 
 
 def _integrity(db: Path) -> None:
@@ -151,10 +164,13 @@ def _inputs(tmp: Path) -> tuple[list[mk.Plan], list[mk.Registry], list[Path]]:
     return [plan_a, plan_b], [reg_a, reg_b], paths
 
 
-def _figures(mode: str, delays: list[float], inside: int, committed: int, writes: int) -> str:
+def _figures(
+    mode: str, delays: list[float], inside: int, committed: int, writes: int, seconds: list[float]
+) -> str:
     return (
         f"{mode}: {len(delays)} SIGKILLs after {min(delays) * 1000:.0f}-{max(delays) * 1000:.0f} ms "
-        f"(median {statistics.median(delays) * 1000:.0f} ms); {writes} writes committed; "
+        f"(median {statistics.median(delays) * 1000:.0f} ms); {writes} writes committed "
+        f"(median {statistics.median(seconds) * 1000:.0f} ms a write); "
         f"{inside} kills inside a write, of which {committed} after its commit"
     )
 
@@ -186,7 +202,9 @@ def test_sigkill_during_publish_and_import_leaves_only_whole_writes(tmp_path: Pa
                     assert _pairs(store.plan(WEEK, version=v)) == _pairs(plans[(v - 1) % 2])
             versions = now
         assert versions > 0
-        report.append(_figures("publish", delays, inside, committed, versions))
+        report.append(
+            _figures("publish", delays, inside, committed, versions, zygote.durations["publish"])
+        )
 
         # -- import: registry A and registry B in turn, with a confirmed week kept -----
         with mk.Store(db) as store:
@@ -215,7 +233,9 @@ def test_sigkill_during_publish_and_import_leaves_only_whole_writes(tmp_path: Pa
                 assert _same(stored, last), "half an import"
                 state = last
         assert writes > 0
-        report.append(_figures("import", delays, inside, committed, writes))
+        report.append(
+            _figures("import", delays, inside, committed, writes, zygote.durations["import"])
+        )
     finally:
         zygote.close()
     print("\n" + "\n".join(report))

@@ -17,6 +17,7 @@ from conftest import WEEK, make_registry, problem_cells, tiny_frames
 
 import matchkracht as mk
 from matchkracht.errors import MatchkrachtError
+from matchkracht.replan import plan_diff
 from matchkracht.store import migrations, schema
 from matchkracht.store.privacy import is_pseudonym
 
@@ -219,7 +220,7 @@ def test_publish_keeps_every_version_and_says_what_changed(store_url: str) -> No
         assert (one.week, one.version, one.changes) == (WEEK, 1, {})
         two = store.publish(cancelled)
         assert two.version == 2
-        expected = mk.replan.__globals__["plan_diff"](first, cancelled)["change"].value_counts()
+        expected = plan_diff(first, cancelled)["change"].value_counts()
         assert two.changes == {k: int(v) for k, v in expected.items()}
         assert "version 1 kept" in two.summary()
         old, new = store.plan(WEEK, version=1), store.plan(WEEK)

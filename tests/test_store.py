@@ -268,6 +268,27 @@ def test_replan_starts_from_the_published_plan(store_url: str) -> None:
         assert store.publish(result.plan).version == 2
 
 
+def test_replan_after_an_update_keeps_the_published_plan(store_url: str) -> None:
+    registry = make_registry()
+    plan = mk.match(registry, week=WEEK, **SOLVE)
+    new_need = pd.DataFrame(
+        {"need_id": ["N4"], "client_id": ["C2"], "kind": ["visit"], "schedule": ["2026-12-02"],
+         "window": ["09:30-10:30"], "duration_min": ["45"]}
+    )  # fmt: skip
+    with mk.Store(store_url) as store:
+        store.import_registry(registry)
+        store.publish(plan)
+        store.update(needs=new_need)
+        result = store.replan(WEEK, [], **SOLVE)  # no change: only the new need is planned
+        kept = result.diff[result.diff["change"] == "kept"]
+        assert len(kept) == len(plan.assignments)
+        assert set(result.diff["change"]) <= {"kept", "added"}
+        assert "N4@2026-12-02" in set(result.plan.assignments["task_id"]) | set(
+            result.plan.unmatched["task_id"]
+        )
+        assert mk.check(store.registry(), result.plan).empty
+
+
 def test_export_writes_the_contract_files(store_url: str, tmp_path: Path) -> None:
     registry = registry_with_contact()
     plan = mk.match(registry, week=WEEK, **SOLVE)

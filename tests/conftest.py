@@ -113,3 +113,38 @@ def frames() -> dict[str, pd.DataFrame]:
 def registry() -> Registry:
     """The tiny registry."""
     return make_registry()
+
+
+#: The environment variable with the URL of a real PostgreSQL server for the store tests
+#: (``.ci/run`` starts one and sets it; see ``.ci/postgres.sh``).
+PG_URL_VARIABLE = "MATCHKRACHT_TEST_PG_URL"
+
+
+def _reset_postgres(url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store: a SQLite file, or a real PostgreSQL database (emptied first).
+
+    Without a server the PostgreSQL runs skip, except in CI (``CI=true``), where
+    they must run: there a missing URL fails the test.
+    """
+    import os
+
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    url = os.environ.get(PG_URL_VARIABLE)
+    if not url:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {PG_URL_VARIABLE} is not set: .ci/run starts PostgreSQL")
+        pytest.skip(f"no PostgreSQL server ({PG_URL_VARIABLE} not set)")
+    _reset_postgres(url)
+    return url

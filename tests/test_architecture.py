@@ -28,6 +28,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("advice", ("matchkracht.advice",)),
     # what people get out of a plan: calendars, rosters, messages, the funder's report
     ("outputs", ("matchkracht.outputs",)),
+    # the store keeps registries and plans in a database; it may re-plan (app)
+    ("store", ("matchkracht.store",)),
     ("interface", ("matchkracht.cli", "matchkracht.__main__", "matchkracht")),
 )
 #: Third-party packages a layer must not import (the solver works on numpy arrays).

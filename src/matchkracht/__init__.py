@@ -58,6 +58,7 @@ from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution, Solver
 from matchkracht.solver.cpsat import CpSatSolver
 from matchkracht.solver.greedy import GreedySolver
+from matchkracht.store import Publication, Store
 
 __version__ = "0.1.0"
 
@@ -79,11 +80,13 @@ __all__ = [
     "NeedWithdrawn",
     "Plan",
     "Problem",
+    "Publication",
     "Registry",
     "ReplanResult",
     "Solution",
     "Solver",
     "SolverSettings",
+    "Store",
     "TaskDeclined",
     "VolunteerCancels",
     "WhoCan",

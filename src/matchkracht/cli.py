@@ -1,4 +1,5 @@
-"""Command line: ``matchkracht match``, ``demo``, ``validate``, ``signals``, ``whocan``, ``funder``.
+"""Command line: ``matchkracht match``, ``demo``, ``validate``, ``signals``, ``whocan``,
+``funder``, ``store``, ``darp``.
 
 Exit codes: 0 success, 2 invalid registry or arguments, 1 unexpected error.
 """
@@ -115,8 +116,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
     m = sub.add_parser("match", help="match a registry for a week and write the plan")
-    m.add_argument("registry", help="folder of CSV files or an .xlsx workbook")
-    m.add_argument("--out", required=True, help="folder to write the plan to")
+    m.add_argument(
+        "registry", nargs="?", default=None, help="folder of CSV files or an .xlsx workbook"
+    )
+    m.add_argument("--out", default=None, help="folder to write the plan to")
+    m.add_argument("--store", default=None, help="match the registry of this store instead")
+    m.add_argument(
+        "--publish", action="store_true", help="publish the plan in the store (with --store)"
+    )
     _add_solve_args(m, None)
     _add_output_args(m)
     d = sub.add_parser("demo", help="match the bundled demo village and print the summary")
@@ -163,7 +170,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     f.add_argument("--no-map", action="store_true", help="leave the map out of the page")
     _add_lang_arg(f)
+    _add_store_parser(sub)
     return parser
+
+
+def _add_store_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    st = sub.add_parser("store", help="keep the registry, history and published plans")
+    ss = st.add_subparsers(dest="store_command", required=True)
+    db_help = "the store: a SQLite file or an SQLAlchemy URL"
+    i = ss.add_parser("import", help="import (replace) the registry from files")
+    i.add_argument("db", help=db_help + " (a new file is created)")
+    i.add_argument("registry", help="folder of CSV files or an .xlsx workbook")
+    c = ss.add_parser("confirm", help="turn the week's published plan into history")
+    c.add_argument("db", help=db_help)
+    c.add_argument("--week", required=True, help="ISO week, e.g. 2026-W49")
+    e = ss.add_parser("export", help="write the registry as CSV files, and the published plans")
+    e.add_argument("db", help=db_help)
+    e.add_argument("dir", help="folder to write to")
+    f = ss.add_parser("forget", help="erase a client's or a volunteer's personal data")
+    f.add_argument("db", help=db_help)
+    who = f.add_mutually_exclusive_group(required=True)
+    who.add_argument("--client", default=None, help="client_id")
+    who.add_argument("--volunteer", default=None, help="volunteer_id")
+    p = ss.add_parser("plans", help="list the published plans")
+    p.add_argument("db", help=db_help)
+    r = ss.add_parser("retention", help="keep history N months, then delete or pseudonymise it")
+    r.add_argument("db", help=db_help)
+    r.add_argument("--months", type=int, default=None, help="months to keep (omit: keep all)")
+    r.add_argument("--mode", choices=("delete", "pseudonymise"), default="pseudonymise")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -206,6 +240,14 @@ def _run(args: argparse.Namespace) -> int:
         return _run_funder(args)
     if args.command in ("signals", "whocan"):
         return _run_signals(args) if args.command == "signals" else _run_whocan(args)
+    if args.command == "store":
+        return _run_store(args)
+    if args.command == "match" and (args.store or args.publish):
+        return _run_match_store(args)
+    if args.command == "match" and (args.registry is None or args.out is None):
+        raise InvalidSettingsError(
+            "match needs a REGISTRY and --out (or --store DB to match a store's registry)."
+        )
     reg = load_demo() if args.command == "demo" else _load(args.registry)
     assert isinstance(reg, Registry)
     plan = match(reg, week=args.week, weeks=args.weeks, lang=args.lang, **_settings(args))  # type: ignore[arg-type]
@@ -254,6 +296,92 @@ def _run_funder(args: argparse.Namespace) -> int:
     report.to_html(out / "funder.html")
     print(report.summary())
     print(f"written to {out}/ (funder.xlsx, funder.html)")
+    return 0
+
+
+def _open_store(db: str, *, create: bool = False) -> object:
+    """The store at ``db``; a SQLite file must exist unless ``create``."""
+    from matchkracht.store import Store
+
+    if not create and "://" not in db and not Path(db).is_file():
+        raise MatchkrachtError(
+            f"There is no store at {db} (make one with `matchkracht store import`)."
+        )
+    return Store(db)
+
+
+def _run_store(args: argparse.Namespace) -> int:
+    from matchkracht.store import Store
+
+    store = _open_store(args.db, create=args.store_command == "import")
+    assert isinstance(store, Store)
+    with store:
+        if args.store_command == "import":
+            reg = store.import_registry(args.registry)
+            print(f"imported into {args.db}: {reg!r}")
+        elif args.store_command == "confirm":
+            n = store.confirm(args.week)
+            print(f"{args.week} confirmed: {n} assignments added to the history")
+        elif args.store_command == "export":
+            out = store.export(args.dir)
+            print(
+                f"written to {out}/ (volunteers.csv, clients.csv, needs.csv, history.csv, plans/)"
+            )
+        elif args.store_command == "forget":
+            if args.client is not None:
+                n = store.forget(args.client)
+                print(f"client {args.client} forgotten ({n} history and plan rows pseudonymised)")
+            else:
+                n = store.forget_volunteer(args.volunteer)
+                print(
+                    f"volunteer {args.volunteer} forgotten ({n} history and plan rows pseudonymised)"
+                )
+        elif args.store_command == "plans":
+            table = store.plans()
+            print(
+                table.drop(columns="changes").to_string(index=False) if len(table) else "no plans"
+            )
+        elif args.store_command == "retention":
+            store.set_retention(args.months, args.mode)
+            if args.months is None:
+                print("retention removed: the store keeps all history")
+            else:
+                n = store.apply_retention()
+                print(f"history is kept {args.months} months, then {args.mode}d ({n} rows now)")
+    return 0
+
+
+def _run_match_store(args: argparse.Namespace) -> int:
+    from matchkracht.api import match
+    from matchkracht.plan.check import check
+    from matchkracht.store import Store
+
+    if args.store is None or args.registry is not None:
+        raise InvalidSettingsError("match --publish needs --store DB and no REGISTRY.")
+    store = _open_store(args.store)
+    assert isinstance(store, Store)
+    with store:
+        reg = store.registry()
+        published = store.plans()
+        published = published[(published["week"] == args.week) & published["confirmed_at"].isna()]
+        if args.weeks == 1 and len(published):
+            # start from the published plan: keep it, fit in what changed in the registry
+            result = store.replan(args.week, [], **_settings(args))
+            plan = result.plan
+            counts = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n)
+            print(f"re-planned from published version {int(published['version'].max())}: {counts}")
+        else:
+            plan = match(reg, week=args.week, weeks=args.weeks, lang=args.lang, **_settings(args))  # type: ignore[arg-type]
+        print(plan.summary(args.lang))
+        violations = check(reg, plan)
+        if not violations.empty:  # pragma: no cover - a bug, reported loudly
+            print(f"WARNING: the plan breaks {len(violations)} hard rules:", file=sys.stderr)
+            return 1
+        if args.out:
+            print(f"plan written to {plan.to_csv(args.out)}/")
+        _write_outputs(args, reg, plan)
+        if args.publish:
+            print(store.publish(plan).summary())
     return 0
 
 

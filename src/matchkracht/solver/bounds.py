@@ -8,20 +8,14 @@ inside a day (one start per task, whole teams, no overlap) and relaxes only
 what links days: weekly caps and care teams count that day's tasks alone. Any
 plan, restricted to one day, is a plan of that day's relaxation, so the sum of
 the days' optima (or of CP-SAT's proven bounds on them) bounds every plan.
-
-:func:`whole_bound` combines, per independent component, the smallest of the
-trivial bound, the engine's own proven bound (where the component was solved
-as one model) and the day relaxation's; :func:`day_plan` turns the days'
-best plans into one plan that keeps the weekly caps (a start for the search).
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -31,25 +25,9 @@ from matchkracht.problem.core import Problem
 from matchkracht.solver.cpsat import build_model, complete_teams, components, split_region
 from matchkracht.solver.greedy import greedy_options
 
-__all__ = [
-    "BOUND_KINDS",
-    "PART_OPTIONS",
-    "Bound",
-    "DayBound",
-    "day_bound",
-    "day_parts",
-    "day_plan",
-    "whole_bound",
-]
+__all__ = ["PART_OPTIONS", "DayBound", "day_bound", "day_parts"]
 
 IntArray = npt.NDArray[np.int64]
-
-#: What a plan's bound is, from the strongest statement to the weakest:
-#: ``coverage_optimal`` (the plan reaches the bound: no plan covers more),
-#: ``day_relaxation`` (some component is bounded by the day relaxation),
-#: ``cpsat`` (by CP-SAT's own proven bound, below the trivial one) and
-#: ``trivial`` (the weight of the tasks that have an option).
-BOUND_KINDS: tuple[str, ...] = ("coverage_optimal", "day_relaxation", "cpsat", "trivial")
 
 
 @dataclass(frozen=True)
@@ -72,13 +50,6 @@ class DayBound:
         relaxation's exact value).
     seconds : float
         Solver wall time summed over the days.
-    parts : list of numpy.ndarray
-        The option indices of each part bounded apart (see :func:`day_parts`).
-    parts_bound : numpy.ndarray
-        The proven bound of each part.
-    chosen : numpy.ndarray
-        Option indices of the parts' best plans (each day's plan keeps every
-        rule inside its day; together they may break weekly caps and care teams).
     """
 
     bound: int
@@ -89,26 +60,6 @@ class DayBound:
     days_trivial: IntArray
     optimal: bool
     seconds: float
-    parts: list[IntArray] = field(default_factory=list)
-    parts_bound: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    chosen: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-
-    def within(self, problem: Problem, options: IntArray) -> int:
-        """The relaxation's bound on the options ``options`` (a component of ``problem``).
-
-        Sums the bounds of the parts inside the component. Every part lies
-        inside one component: a day's component is linked by a subset of the
-        links of the whole horizon. A part outside ``options`` counts nothing.
-        """
-        inside = np.zeros(problem.num_options, dtype=bool)
-        inside[options] = True
-        return int(
-            sum(
-                b
-                for q, b in zip(self.parts, self.parts_bound.tolist(), strict=True)
-                if len(q) and inside[q[0]]
-            )
-        )
 
 
 #: Independent parts of a day with more options than this are split by location.
@@ -134,16 +85,11 @@ def day_parts(problem: Problem, options: IntArray, seed: int = 0) -> list[IntArr
     return parts
 
 
-def _trivial(problem: Problem, options: IntArray) -> int:
-    return int(problem.task_weight[np.unique(problem.opt_task[options])].sum())
-
-
 def _solve_part(
-    problem: Problem, options: IntArray, time_limit: float, seed: int, deterministic: bool
-) -> tuple[int, int, bool, float, IntArray]:
-    """Bound one part: (bound, best covered weight, optimal, seconds, best plan's options)."""
+    problem: Problem, options: IntArray, time_limit: float, seed: int
+) -> tuple[int, int, bool, float]:
     p = problem
-    trivial = _trivial(p, options)
+    trivial = int(p.task_weight[np.unique(p.opt_task[options])].sum())
     m = build_model(p, options, ("coverage",))
     m.model.maximize(m.cover)
     start = np.zeros(p.num_options, dtype=bool)
@@ -153,26 +99,16 @@ def _solve_part(
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
-    if deterministic:
-        solver.parameters.max_deterministic_time = max(time_limit, 0.01)
-    else:
-        solver.parameters.max_time_in_seconds = max(time_limit, 0.01)
+    solver.parameters.max_time_in_seconds = time_limit
     code = solver.solve(m.model)
-    used = solver.deterministic_time if deterministic else solver.wall_time
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return trivial, 0, False, used, np.zeros(0, dtype=np.int64)
+        return trivial, 0, False, solver.wall_time
     bound = min(trivial, math.floor(solver.best_objective_bound + 1e-6))
-    chosen = options[np.array([solver.boolean_value(x) for x in m.x], dtype=bool)]
-    return bound, round(solver.objective_value), code == cp_model.OPTIMAL, used, chosen
+    return bound, round(solver.objective_value), code == cp_model.OPTIMAL, solver.wall_time
 
 
 def day_bound(
-    problem: Problem,
-    time_limit: float = 60.0,
-    seed: int = 0,
-    threads: int = 0,
-    options: IntArray | None = None,
-    deterministic: bool = False,
+    problem: Problem, time_limit: float = 60.0, seed: int = 0, threads: int = 0
 ) -> DayBound:
     """Bound the covered weight by solving each day of the horizon on its own.
 
@@ -188,22 +124,15 @@ def day_bound(
         CP-SAT random seed.
     threads
         Parts solved at once; 0 means one per core.
-    options
-        Only these options (e.g. some components of the problem); default all.
-    deterministic
-        Limit each part by CP-SAT's deterministic time instead of seconds (the
-        same bound and plans on every run).
 
     Returns
     -------
     DayBound
     """
     p = problem
-    if options is None:
-        options = np.arange(p.num_options, dtype=np.int64)
-    day_of_option = p.task_day[p.opt_task[options]]
+    day_of_option = p.task_day[p.opt_task]
     days = np.unique(day_of_option).astype(np.int64)
-    groups = [options[day_of_option == d] for d in days.tolist()]
+    groups = [np.flatnonzero(day_of_option == d) for d in days.tolist()]
     threads = threads or os.cpu_count() or 1
     # (day position, part, seconds); the largest parts first, so the threads finish together
     jobs = [
@@ -213,23 +142,22 @@ def day_bound(
     ]
     jobs.sort(key=lambda j: -len(j[1]))
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [
-            pool.submit(_solve_part, p, part, limit, seed, deterministic) for _, part, limit in jobs
-        ]
+        futures = [pool.submit(_solve_part, p, part, limit, seed) for _, part, limit in jobs]
         done = [f.result() for f in futures]
     bound = np.zeros(len(groups), dtype=np.int64)
     best = np.zeros(len(groups), dtype=np.int64)
     optimal = True
     seconds = 0.0
-    for (i, _, _), (part_bound, part_best, part_optimal, part_seconds, _) in zip(
+    for (i, _, _), (part_bound, part_best, part_optimal, part_seconds) in zip(
         jobs, done, strict=True
     ):
         bound[i] += part_bound
         best[i] += part_best
         optimal &= part_optimal
         seconds += part_seconds
-    trivial = np.array([_trivial(p, g) for g in groups], dtype=np.int64)
-    chosen = [d[4] for d in done]
+    trivial = np.array(
+        [int(p.task_weight[np.unique(p.opt_task[g])].sum()) for g in groups], dtype=np.int64
+    )
     return DayBound(
         bound=int(bound.sum()),
         trivial=int(trivial.sum()),
@@ -239,106 +167,4 @@ def day_bound(
         days_trivial=trivial,
         optimal=optimal,
         seconds=seconds,
-        parts=[j[1] for j in jobs],
-        parts_bound=np.array([d[0] for d in done], dtype=np.int64),
-        chosen=np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64),
     )
-
-
-def day_plan(problem: Problem, days: DayBound, options: IntArray | None = None) -> IntArray:
-    """One plan from the days' best plans that keeps every rule, weekly caps included.
-
-    The tasks the days' plans cover are assigned first (priority, then the
-    heaviest first), each to its volunteers and start in those plans when they
-    still fit and else to the first options that do; then the other tasks of
-    ``options`` (default all) first-fit. Returns the chosen option indices.
-    """
-    p = problem
-    if options is None:
-        options = np.arange(p.num_options, dtype=np.int64)
-    tasks = np.unique(p.opt_task[options])
-    covered = np.zeros(p.num_tasks, dtype=bool)
-    covered[p.opt_task[days.chosen]] = True
-    order = tasks[np.lexsort((tasks, p.task_window_lo[tasks], p.task_day[tasks], ~covered[tasks]))]
-    preferred = np.zeros(p.num_options, dtype=bool)
-    preferred[days.chosen] = True
-
-    def key(opts: IntArray) -> IntArray:
-        # the days' own choice first, then by start and volunteer
-        return np.asarray(
-            np.lexsort((p.opt_vol[opts], p.opt_start[opts], ~preferred[opts])).argsort(),
-            dtype=np.int64,
-        )
-
-    return greedy_options(p, task_order=order, option_key=key)
-
-
-@dataclass(frozen=True)
-class Bound:
-    """A proven upper bound on covered weight and what proves it.
-
-    Attributes
-    ----------
-    value : float
-        The bound, in the units of ``Problem.task_weight``.
-    kind : str
-        One of :data:`BOUND_KINDS`.
-    kinds : dict
-        Per kind, the number of components whose bound it gave.
-    """
-
-    value: float
-    kind: str
-    kinds: dict[str, int] = field(default_factory=dict)
-
-
-def whole_bound(
-    problem: Problem,
-    pieces: Sequence[tuple[IntArray, float | None]],
-    covered: float,
-    days: DayBound | None = None,
-) -> Bound:
-    """The bound of a whole plan from its independent components.
-
-    Parameters
-    ----------
-    problem
-        The problem.
-    pieces
-        The independent components of the problem (they share no task, no
-        volunteer and no care team), each with the engine's proven bound on
-        its covered weight, or ``None`` when it proves none (a component split
-        into parts solved one after another: each part's bound holds only
-        given what the parts before took).
-    covered
-        The plan's covered weight.
-    days
-        The day relaxation, when computed.
-
-    Returns
-    -------
-    Bound
-        Per component the smallest of its trivial bound, its engine bound and
-        its day-relaxation bound, summed. The sum is valid because the best
-        plan of the whole is the union of the components' best plans: no
-        volunteer, weekly cap or care team is shared between them, so nothing
-        is counted twice or left out. Each term is valid on its own: the day
-        relaxation of a component never sees less of a volunteer's time or
-        caps than any plan has (it gives each day the whole weekly caps).
-    """
-    total = 0.0
-    kinds: dict[str, int] = {}
-    for options, proven in pieces:
-        best, kind = float(_trivial(problem, options)), "trivial"
-        if proven is not None and proven < best:
-            best, kind = float(proven), "cpsat"
-        if days is not None:
-            relaxed = days.within(problem, options)
-            if relaxed < best:
-                best, kind = float(relaxed), "day_relaxation"
-        kinds[kind] = kinds.get(kind, 0) + 1
-        total += best
-    if covered >= total - 1e-9:
-        return Bound(float(covered), "coverage_optimal", kinds)
-    kind = next(k for k in BOUND_KINDS[1:] if k in kinds)
-    return Bound(total, kind, kinds)

@@ -40,6 +40,7 @@ from matchkracht.problem.core import Problem
 from matchkracht.problem.occupancy import cap_share, covered_tasks, weekly_use
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution
+from matchkracht.solver.combine import whole_bound
 from matchkracht.solver.greedy import Calendar, familiar_first_options
 
 __all__ = [
@@ -336,6 +337,15 @@ LNS_ONLY_SECONDS_PER_OPTION = 2e-4
 #: component (its greedy plan is kept), and below the second a tier is skipped
 #: (the plan so far is kept): loading the model alone would overrun the limit.
 BUILD_SECONDS_PER_OPTION = 1e-5
+#: The coverage tier of a large component (with the LP worker, and more than one
+#: worker) runs one full worker, CP-SAT's ``lb_tree_search`` on the LP with
+#: linearisation level 2, which proves the bound, and large-neighbourhood search on
+#: the others. On the scarce municipality (33,490 options, 20 s, 2 workers) it
+#: proved 75.5 % against 92.5 % with the default workers, the plan 71.6 % against 71.2 %;
+#: the whole default solve (30 s) reported 77.1 % against 95.2 %, the same plan (71.7 %).
+#: Not in deterministic mode: interleaved, the tree search took 60 s of wall time where
+#: the default workers took 0.4 s (a village counted as large).
+BOUND_WORKER = True
 MIN_TIER_SECONDS_PER_OPTION = 1e-5
 
 #: Components with more options than this are split into regions (see
@@ -1123,6 +1133,12 @@ class CpSatSolver:
             if first and budget < LNS_ONLY_SECONDS_PER_OPTION * size:
                 # too short for the LP worker to pay off: both workers improve the plan
                 prm.use_lns_only = True
+            elif first and BOUND_WORKER and s.workers != 1 and not s.deterministic:
+                # one full worker proves the bound (tree search on the LP with cuts),
+                # the others improve the plan by large-neighbourhood search
+                prm.linearization_level = 2
+                prm.subsolvers.append("lb_tree_search")
+                prm.num_full_subsolvers = 1
         prm.random_seed = s.seed
         prm.num_workers = s.workers
         prm.log_search_progress = s.log
@@ -1226,7 +1242,8 @@ class CpSatSolver:
         giver = at_cap_giver(s.tiers)
         # per split component, the giver's value summed over its parts so far
         given: dict[tuple[int, int], float] = {}
-        bound = 0.0
+        # per independent component: its options, the engine's bound, a relaxation's bound
+        pieces: list[tuple[IntArray, float | None, float | None]] = []
         regions = 0
         week_parts = 0
         for comp in components(problem):
@@ -1242,9 +1259,9 @@ class CpSatSolver:
             else:
                 comps.append((comp, True, (*key, 0)))
                 continue
-            # parts are solved one after another: only the trivial bound of the
-            # whole component is proven
-            bound += float(problem.task_weight[np.unique(problem.opt_task[comp])].sum())
+            # parts are solved one after another: their bounds hold only given the
+            # parts before, so the engine proves none for the whole component
+            pieces.append((comp, None, None))
             comps.extend((q, False, (*key, i)) for i, q in enumerate(parts))
         comps.sort(key=lambda c: c[2])
         total = sum(len(c) for c, _, _ in comps)
@@ -1301,7 +1318,7 @@ class CpSatSolver:
             for o in comp[res["values"]].tolist():
                 calendar.take(o)
             if exact:
-                bound += res["bound"]
+                pieces.append((comp, res["bound"], None))
             all_optimal_parts &= res["optimal"]
             found_any &= res["found"]
             statuses.append(res["status"])
@@ -1312,6 +1329,8 @@ class CpSatSolver:
                 given[order_key[:2]] = given.get(order_key[:2], 0.0) + res["tiers"][giver]
         options = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
         covered_weight = tier_values.get("coverage", 0.0)
+        proven = whole_bound(problem, pieces, covered_weight)
+        bound = proven.value
         all_optimal &= all_optimal_parts
         status = "optimal" if all_optimal else ("feasible" if found_any else "no_solution")
         stats = {
@@ -1324,6 +1343,8 @@ class CpSatSolver:
             # seconds of model building and the coverage tier, summed over components
             "coverage_seconds": coverage_seconds,
             "coverage_optimal": math.isclose(bound, covered_weight),
+            "bound_kind": proven.kind,
+            "bound_kinds": proven.kinds,
             "settings": s.model_dump(mode="json"),
         }
         return Solution(options, status, bound, time.perf_counter() - t0, self.name, stats)
@@ -1414,7 +1435,7 @@ class CpSatSolver:
                 keep = _relevant_options(
                     problem, options, values | greedy_start, prior, values if fair else None
                 )
-                if not keep.all():
+                if keep.any() and not keep.all():
                     sel = np.flatnonzero(keep)
                     m = _restricted_model(problem, options[sel], tiers, prior, kept)
             expr = m.tier(tier)  # later tiers are built now: that time counts

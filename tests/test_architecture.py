@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 FORBIDDEN = {
     "problem.core": ("pandas", "pydantic"),
     "problem.occupancy": ("pandas", "pydantic"),
+    "problem.eligibility": ("pandas", "pydantic"),
     "solver": ("pandas", "pydantic"),
 }
 

@@ -255,7 +255,7 @@ def test_the_reported_bound_is_never_below_any_plan(f: dict[str, Any], how: str)
     import contextlib
     from unittest import mock
 
-    from matchkracht.solver import cpsat
+    from matchkracht.solver.cpsat import budget
 
     reg = make(f)
     full = mk.build_problem(reg, b.WEEK, prune=False)
@@ -266,10 +266,10 @@ def test_the_reported_bound_is_never_below_any_plan(f: dict[str, Any], how: str)
     # for it); "large": every component counts as large (the bound worker proves it)
     patches = {
         "whole": {},
-        "split": {"MAX_COMPONENT": 0, "REGION_OPTIONS": 2},
+        "split": {"MAX_COMPONENT": 0},
         "large": {"LARGE_COMPONENT": 1, "LNS_ONLY_SECONDS_PER_OPTION": 0.0},
     }[how]
-    with mock.patch.multiple(cpsat, **patches) if patches else contextlib.nullcontext():
+    with mock.patch.multiple(budget, **patches) if patches else contextlib.nullcontext():
         sol = mk.CpSatSolver(time_limit=2.0, seed=0, workers=2).solve(p)
     assert sol.bound is not None
     assert sol.bound >= best

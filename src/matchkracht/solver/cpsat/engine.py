@@ -28,7 +28,7 @@ from matchkracht.problem.core import Problem
 from matchkracht.problem.occupancy import Calendar, Prior
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution
-from matchkracht.solver.combine import whole_bound
+from matchkracht.solver.combine import trivial_bound, whole_bound
 from matchkracht.solver.cpsat.budget import Budget, configure, tier_share
 from matchkracht.solver.cpsat.decompose import complete_teams, fitting_hint, split_parts
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray
@@ -84,10 +84,6 @@ class PartResult:
     coverage_seconds: float
 
 
-def _trivial_bound(problem: Problem, options: IntArray) -> float:
-    return float(problem.task_weight[np.unique(problem.opt_task[options])].sum())
-
-
 def greedy_part(
     problem: Problem,
     options: IntArray,
@@ -99,7 +95,7 @@ def greedy_part(
     values = complete_teams(problem, options, hint)
     return PartResult(
         values=np.flatnonzero(values),
-        bound=_trivial_bound(problem, options),
+        bound=float(trivial_bound(problem, options)),
         optimal=False,
         found=True,
         spent=0.0,
@@ -187,7 +183,7 @@ class _PartSolve:
         values = hint | problem.opt_locked[options]
         self.values: BoolArray = complete_teams(problem, options, values)
         self.greedy_start = self.values.copy()
-        self.bound = _trivial_bound(problem, options)
+        self.bound = float(trivial_bound(problem, options))
         self.optimal = self.found = True
         self.budget.sync()
         self.statuses: list[str] = []

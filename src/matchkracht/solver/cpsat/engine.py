@@ -448,7 +448,12 @@ class CpSatSolver:
                 if not len(comp):
                     continue
             clock.sync()
-            seconds = max(clock.left(), 0.0) * len(comp) / max(remaining_size, 1)
+            left = max(clock.left(), 0.0)
+            # a small part gets at least MIN_PART_SECONDS: it hands back what it
+            # does not use, and its share by options alone can be too short to load
+            seconds = max(
+                left * len(comp) / max(remaining_size, 1), min(tuning.MIN_PART_SECONDS, left)
+            )
             if s.hint and seconds < tuning.BUILD_SECONDS_PER_OPTION * len(comp):
                 # no time to build a model: the part of the greedy plan is kept
                 res = greedy_part(problem, comp, comp_hint, tiers, prior)

@@ -105,7 +105,12 @@ NEED_COLUMNS: tuple[str, ...] = (
 )
 HISTORY_COLUMNS: tuple[str, ...] = ("need_id", "client_id", "volunteer_id", "date")
 
-VARIANTS: tuple[str, ...] = ("scarce_drivers", "holiday", "strict")
+VARIANTS: tuple[str, ...] = ("scarce_drivers", "holiday", "strict", "scarce")
+#: ``scarce``: volunteers give at most this many days a week and at most this many
+#: hours; a fifth of them drive, and visit and chore windows are half as wide (see
+#: :func:`_narrow`).
+SCARCE_DAYS = 2
+SCARCE_MAX_HOURS = 4.0
 
 # Contract defaults and travel model (mirrored here; the module must not import matchkracht).
 DEFAULT_MAX_TASKS = 3
@@ -510,11 +515,14 @@ class _People:
 
 
 def _availability(
-    rng: np.random.Generator, dementia: np.ndarray, driver: np.ndarray
+    rng: np.random.Generator, dementia: np.ndarray, driver: np.ndarray, max_days: int = 7
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Weekly availability strings and the matching (n, 7, 2) start/end arrays."""
+    """Weekly availability strings and the matching (n, 7, 2) start/end arrays.
+
+    Each volunteer is available on 1 to 5 days, at most ``max_days``.
+    """
     n = len(dementia)
-    k = rng.choice(5, size=n, p=[0.08, 0.25, 0.32, 0.2, 0.15]) + 1
+    k = np.minimum(rng.choice(5, size=n, p=[0.08, 0.25, 0.32, 0.2, 0.15]) + 1, max_days)
     # Weighted sampling of days without replacement (Efraimidis-Spirakis keys).
     keys = rng.random((n, 7)) ** (1.0 / _DAY_WEIGHTS)
     day_order = np.argsort(-keys, axis=1, kind="stable")
@@ -609,7 +617,7 @@ def _volunteers(
     handy = rng.random(n) < 0.20
     u_holiday = rng.random(n)
     base_driver = u_driver < 0.45
-    driver = u_driver < (0.20 if variant == "scarce_drivers" else 0.45)
+    driver = u_driver < (0.20 if variant in ("scarce_drivers", "scarce") else 0.45)
     wheelchair = u_wheel < np.where(base_driver, 0.15, 0.02)
     speaks = {
         "nl": np.ones(n, dtype=bool),
@@ -619,7 +627,9 @@ def _volunteers(
         "pl": rng.random(n) < 0.02,
         "en": rng.random(n) < 0.05,
     }
-    availability, av_start, av_end = _availability(rng, dementia, base_driver)
+    availability, av_start, av_end = _availability(
+        rng, dementia, base_driver, SCARCE_DAYS if variant == "scarce" else 7
+    )
     holiday = (u_holiday < 1 / 3) if variant == "holiday" else np.zeros(n, dtype=bool)
     unavailable = _unavailable(rng, n, monday, holiday)
 
@@ -632,6 +642,10 @@ def _volunteers(
     km_other = rng.choice(km_options, size=n, p=[0.3, 0.25, 0.3, 0.1, 0.05])
     km = np.where(base_driver, km_driver, km_other)
     km_empty = rng.random(n) < 0.3
+    if variant == "scarce":
+        # few hours to give: every volunteer states a low weekly hour cap
+        hours = np.minimum(hours, SCARCE_MAX_HOURS)
+        hours_empty = np.zeros(n, dtype=bool)
 
     skills = {"driver": driver, "dementia": dementia, "handy": handy, "wheelchair": wheelchair}
     skill_text = [
@@ -960,6 +974,13 @@ def _needs(
     return needs
 
 
+def _narrow(nd: _Need) -> None:
+    """Halve the window of a visit or chore (the ``scarce`` variant), keeping its start."""
+    if nd.kind in ("visit", "chore"):
+        lo, hi = nd.window
+        nd.window = (lo, lo + (hi - lo) // 30 * 15)
+
+
 # --------------------------------------------------------------------------- history
 
 
@@ -1150,10 +1171,14 @@ def generate(
     seed : int
         Seed of :func:`numpy.random.default_rng`; the same arguments always
         give identical frames.
-    variant : {None, "scarce_drivers", "holiday", "strict"}
+    variant : {None, "scarce_drivers", "holiday", "strict", "scarce"}
         ``scarce_drivers``: about 20 % of volunteers drive instead of 45 %.
         ``holiday``: a third of the volunteers are away the whole week.
         ``strict``: every need has continuity ``strict``.
+        ``scarce``: volunteers give few hours (on at most
+        :data:`SCARCE_DAYS` days and :data:`SCARCE_MAX_HOURS` hours a week),
+        about 20 % drive, and visit and chore windows are half as wide:
+        supply well below demand (65–80 % weighted coverage).
     week : str
         ISO week of the planning horizon, e.g. ``"2026-W49"``. Dates of
         needs, unavailability and history are placed relative to it.
@@ -1192,6 +1217,9 @@ def generate(
     if variant == "strict":
         for nd in needs:
             nd.continuity = "strict"
+    if variant == "scarce":
+        for nd in needs:
+            _narrow(nd)
     need_ids = _ids("N", len(needs))
     history, helpers = _history(r_hist, vols, clients, needs, need_ids, monday)
     preferred, excluded = _preferences(r_pref, vols, clients, helpers)

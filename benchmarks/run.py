@@ -71,7 +71,7 @@ DEFAULT_TIME_LIMITS: dict[str, float] = {"village": 10.0, "municipality": 30.0, 
 #: solved to optimality anyway).
 DAY_BOUND_LIMITS: dict[str, float] = {"village": 0.0, "municipality": 60.0, "region": 120.0}
 SIZE_ORDER: tuple[str, ...] = ("village", "municipality", "region")
-VILLAGE_VARIANTS: tuple[str | None, ...] = (None, "scarce_drivers", "holiday", "strict")
+VILLAGE_VARIANTS: tuple[str | None, ...] = (None, "scarce_drivers", "holiday", "strict", "scarce")
 #: Time limits of the coverage-against-time curve.
 CURVE_LIMITS: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 MIB = 1024.0 * 1024.0
@@ -88,6 +88,7 @@ SUITES: dict[str, dict[str, Any]] = {
         "instances": [
             *[("village", v, (0, 1, 2)) for v in VILLAGE_VARIANTS],
             ("municipality", None, (0,)),
+            ("municipality", "scarce", (0,)),
         ],
         "time_limit": None,
         "plots": True,
@@ -97,6 +98,7 @@ SUITES: dict[str, dict[str, Any]] = {
             *[("village", v, (0, 1, 2)) for v in VILLAGE_VARIANTS],
             *[("municipality", v, (0,)) for v in VILLAGE_VARIANTS],
             ("region", None, (0,)),
+            ("region", "scarce", (0,)),
         ],
         "time_limit": None,
         "plots": True,
@@ -254,6 +256,10 @@ def measure(job: Job) -> dict[str, Any]:
             coverage=m["coverage"],
             weighted_coverage=m["weighted_coverage"],
             bound=math.nan if m["bound"] is None else float(m["bound"]),
+            bound_kind=m.get("bound_kind") or "",
+            own_gap_pp=math.nan
+            if m["bound"] is None
+            else (m["bound"] - m["weighted_coverage"]) * 100,
             status=m["status"],
             continuity=m["continuity"],
             travel_km=m["travel_km"],
@@ -397,7 +403,7 @@ def add_gaps(raw: pd.DataFrame) -> pd.DataFrame:
 
 NUMERIC = (
     "tasks", "volunteers", "pairs", "options", "weighted_coverage", "coverage", "bound",
-    "cpsat_bound", "day_bound", "day_bound_seconds", "gap_pp", "continuity", "travel_km", "max_load", "generate_seconds",
+    "cpsat_bound", "day_bound", "day_bound_seconds", "gap_pp", "own_gap_pp", "continuity", "travel_km", "max_load", "generate_seconds",
     "registry_seconds",
     "build_seconds", "solve_seconds", "coverage_seconds", "wall_seconds", "pre_solve_mib",
     "peak_mib",
@@ -417,6 +423,10 @@ def aggregate(raw: pd.DataFrame) -> pd.DataFrame:
     agg["runs"] = groups.size()
     agg["violations"] = groups["violations"].sum(min_count=1)
     agg["errors"] = groups["failed"].sum()
+    if "bound_kind" in df.columns:
+        agg["bound_kind"] = groups["bound_kind"].agg(
+            lambda s: "/".join(sorted({str(k) for k in s.dropna() if str(k)}))
+        )
     if "status" in df.columns:
         agg["optimal_runs"] = groups["status"].apply(lambda s: int((s == "optimal").sum()))
     agg = agg.reset_index()
@@ -487,20 +497,23 @@ def evaluate_targets(raw: pd.DataFrame, agg: pd.DataFrame) -> list[dict[str, str
             return
         parts, ok = [], True
         for rec in sub.to_dict("records"):
-            good = rec["gap_pp"] <= gap and rec["solve_seconds"] <= secs
+            good = rec["own_gap_pp"] <= gap and rec["solve_seconds"] <= secs
             if mib is not None:
                 good = good and rec["peak_mib"] <= mib
             ok &= bool(good)
             mem = f", peak {rec['peak_mib']:.0f} MiB" if mib is not None else ""
             parts.append(
-                f"{rec['instance']}: gap {rec['gap_pp']:.2f} pp "
+                f"{rec['instance']}: gap {rec['own_gap_pp']:.2f} pp to its own bound "
+                f"({rec.get('bound_kind') or '?'}; {rec['gap_pp']:.2f} pp to the best) "
                 f"in {rec['solve_seconds']:.1f} s{mem}"
             )
         out.append(_target(title, ok, parts))
 
-    gap_target("municipality", "Municipality: ≤ 0.5 pp from the bound in ≤ 30 s", 0.5, 30.0, None)
     gap_target(
-        "region", "Region: ≤ 2 pp from the bound in ≤ 5 min with ≤ 4 GiB", 2.0, 300.0, 4096.0
+        "municipality", "Municipality: ≤ 0.5 pp from its own bound in ≤ 30 s", 0.5, 30.0, None
+    )
+    gap_target(
+        "region", "Region: ≤ 2 pp from its own bound in ≤ 5 min with ≤ 4 GiB", 2.0, 300.0, 4096.0
     )
 
     # 4. CP-SAT's weighted coverage >= every baseline on every instance and seed
@@ -589,10 +602,11 @@ def machine_info() -> dict[str, str]:
 def markdown_table(agg: pd.DataFrame) -> str:
     """The main results table (medians over seeds) in markdown."""
     head = (
-        "| instance | method | runs | tasks | options | weighted coverage | bound | gap to bound (pp) "
+        "| instance | method | runs | tasks | options | weighted coverage | own bound | bound kind "
+        "| gap to own bound (pp) | best bound | gap to best bound (pp) "
         "| continuity | travel km | max load | solve s (median) | build s | peak MiB | violations |"
     )
-    lines = [head, "|" + "---|" * 15]
+    lines = [head, "|" + "---|" * 18]
     for r in agg.to_dict("records"):
         lines.append(
             "| "
@@ -604,6 +618,9 @@ def markdown_table(agg: pd.DataFrame) -> str:
                     _fmt(r["tasks"], ".0f"),
                     _fmt(r["options"], ".0f"),
                     _fmt(r["weighted_coverage"] * 100, ".1f") + " %",
+                    _fmt(r["bound"] * 100, ".1f") + " %",
+                    str(r.get("bound_kind") or "–"),
+                    _fmt(r["own_gap_pp"], ".2f"),
                     _fmt(r["cpsat_bound"] * 100, ".1f") + " %",
                     _fmt(r["gap_pp"], ".2f"),
                     _fmt(r["continuity"] * 100, ".1f") + " %",
@@ -674,13 +691,14 @@ def render_markdown(
         "",
         "## Notes",
         "",
-        "- Bound: the best proven upper bound on weighted coverage for the instance and seed, "
-        "the smaller of CP-SAT's own bound and the day relaxation's "
-        "(`matchkracht.solver.bounds.day_bound`: every day solved on its own, weekly caps and "
-        "care teams counting that day only; computed after the solve, its seconds are in "
-        "`raw.csv` as `day_bound_seconds` and not in the solve time). Gap to bound: that bound "
-        "minus the method's weighted coverage, in percentage points (the same bound for every "
-        "method).",
+        '- Own bound: `plan.metrics["bound"]`, the bound the plan itself reports, proven '
+        "within its time limit, and `bound_kind`, what proves it (`coverage_optimal`, "
+        "`day_relaxation`, `cpsat`, `trivial`; see docs/objective.md). Gap to own bound: that "
+        "bound minus the plan's weighted coverage, in percentage points. Best bound: the "
+        "smaller of CP-SAT's own bound and a day relaxation computed after the solve "
+        "(`matchkracht.solver.bounds.day_bound` with more time, its seconds in `raw.csv` as "
+        "`day_bound_seconds`, not in the solve time); gap to best bound: the same for every "
+        "method of an instance.",
         "- Solve seconds: the engine's own `Solution.seconds` (CP-SAT: model building, all "
         "objective tiers and components); build s: registry → problem.",
         f"- Peak MiB: {raw['memory_mode'].iloc[0] if 'memory_mode' in raw else '?'}: the peak "

@@ -241,3 +241,58 @@ def test_brute_force_sees_all_or_nothing_and_overlap() -> None:
     # n1 (4) by v1 and n2 (1) by v2; the team n3 (2) would need both at 10:30
     assert brute_force(p) == 5
     assert pd.Series(p.task_weight).sum() == 7
+
+
+def _engines() -> list[Any]:
+    from benchmarks.baselines import ClosestAvailable, FirstFitGreedy, PerDayAssignment
+
+    return [
+        mk.GreedySolver(),
+        mk.solver.ScarceFirstSolver(),
+        FirstFitGreedy(),
+        ClosestAvailable(),
+        PerDayAssignment(),
+        mk.CpSatSolver(**SOLVE),
+        mk.CpSatSolver(**SOLVE, tiers=("coverage",)),
+    ]
+
+
+@SETTINGS
+@given(frames(max_width=15, max_needs=4, max_vols=3), st.sampled_from(["whole", "split", "large"]))
+def test_the_reported_bound_is_never_below_any_plan(f: dict[str, Any], how: str) -> None:
+    import contextlib
+    from unittest import mock
+
+    from matchkracht.solver.cpsat import budget
+
+    reg = make(f)
+    full = mk.build_problem(reg, b.WEEK, prune=False)
+    assume(full.num_options <= 16)
+    best = brute_force(full)
+    p = mk.build_problem(reg, b.WEEK)
+    # "split": every component is split into regional parts (the engine proves no bound
+    # for it); "large": every component counts as large (the bound worker proves it)
+    patches = {
+        "whole": {},
+        "split": {"MAX_COMPONENT": 0},
+        "large": {"LARGE_COMPONENT": 1, "LNS_ONLY_SECONDS_PER_OPTION": 0.0},
+    }[how]
+    with mock.patch.multiple(budget, **patches) if patches else contextlib.nullcontext():
+        sol = mk.CpSatSolver(time_limit=2.0, seed=0, workers=2).solve(p)
+    assert sol.bound is not None
+    assert sol.bound >= best
+    assert sol.stats["bound_kind"] in mk.solver.combine.BOUND_KINDS
+    if how == "split" and sol.stats["regions"]:
+        assert sol.bound == int(p.task_weight[np.unique(p.opt_task)].sum()) or sol.bound == best
+    plan = mk.build_plan(p, sol, reg, {})
+    assert plan.metrics["bound"] * p.total_weight >= best - 1e-6
+    assert (plan.metrics["bound_kind"] == "coverage_optimal") == (
+        plan.metrics["gap"] == 0 and sol.bound == covered_weight(p, sol.options)
+    )
+    for engine in _engines():
+        other = engine.solve(p)
+        assert covered_weight(p, other.options) <= best <= sol.bound
+        if other.bound is not None:
+            assert other.bound >= best
+    days = mk.solver.day_bound(p, time_limit=2.0, threads=1)
+    assert days.bound >= best

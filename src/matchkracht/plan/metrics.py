@@ -11,7 +11,7 @@ from matchkracht.problem.core import Problem
 from matchkracht.problem.occupancy import cap_share, covered_tasks, weekly_use
 from matchkracht.solver.base import Solution
 
-__all__ = ["compute_metrics", "familiar", "gini", "recurring_tasks", "volunteer_load"]
+__all__ = ["bound_kind", "compute_metrics", "familiar", "gini", "recurring_tasks", "volunteer_load"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -68,6 +68,16 @@ def recurring_tasks(problem: Problem) -> npt.NDArray[np.bool_]:
     return np.asarray(counts[p.task_need] > 1)
 
 
+def bound_kind(solution: Solution, wc: float, bound: float | None) -> str | None:
+    """What proves the bound: ``coverage_optimal`` when the plan reaches it, else the
+    engine's ``stats["bound_kind"]`` (``"engine"`` when it names none); ``None`` without one."""
+    if bound is None:
+        return None
+    if bound <= wc + 1e-12:
+        return "coverage_optimal"
+    return str(solution.stats.get("bound_kind", "engine"))
+
+
 def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
     """The contract's metrics (and a few more) of a solution."""
     p = problem
@@ -100,6 +110,7 @@ def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
         "status": solution.status,
         "bound": None if bound is None else float(max(bound, wc)),
         "gap": None if bound is None else float(max(bound - wc, 0.0)),
+        "bound_kind": bound_kind(solution, wc, bound),
         "assignments": len(opts),
         "preferred": float(p.pair_preferred[pairs].mean()) if len(pairs) else 0.0,
         "volunteers_used": len(np.unique(p.pair_vol[pairs])),

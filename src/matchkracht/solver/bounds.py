@@ -22,6 +22,7 @@ import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from matchkracht.problem.core import Problem
+from matchkracht.solver.combine import trivial_bound
 from matchkracht.solver.cpsat import build_model, complete_teams, components, split_region
 from matchkracht.solver.greedy import greedy_options
 
@@ -89,7 +90,7 @@ def _solve_part(
     problem: Problem, options: IntArray, time_limit: float, seed: int
 ) -> tuple[int, int, bool, float]:
     p = problem
-    trivial = int(p.task_weight[np.unique(p.opt_task[options])].sum())
+    trivial = trivial_bound(p, options)
     m = build_model(p, options, ("coverage",))
     m.model.maximize(m.cover)
     start = np.zeros(p.num_options, dtype=bool)
@@ -155,9 +156,7 @@ def day_bound(
         best[i] += part_best
         optimal &= part_optimal
         seconds += part_seconds
-    trivial = np.array(
-        [int(p.task_weight[np.unique(p.opt_task[g])].sum()) for g in groups], dtype=np.int64
-    )
+    trivial = np.array([trivial_bound(p, g) for g in groups], dtype=np.int64)
     return DayBound(
         bound=int(bound.sum()),
         trivial=int(trivial.sum()),

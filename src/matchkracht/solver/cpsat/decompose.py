@@ -21,6 +21,7 @@ from scipy.sparse.csgraph import connected_components
 import matchkracht.solver.cpsat.budget as tuning
 from matchkracht.problem.core import Problem
 from matchkracht.problem.occupancy import Calendar
+from matchkracht.solver.combine import trivial_bound
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray, groups
 
 __all__ = [
@@ -226,6 +227,6 @@ def split_parts(problem: Problem, seed: int = 0) -> Split:
         else:
             out.append(Part(comp, True, (*key, 0)))
             continue
-        bound += float(problem.task_weight[np.unique(problem.opt_task[comp])].sum())
+        bound += trivial_bound(problem, comp)
     out.sort(key=lambda q: q.key)
     return Split(out, bound, regions, week_parts)

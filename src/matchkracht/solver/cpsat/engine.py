@@ -28,6 +28,7 @@ from matchkracht.problem.core import Problem
 from matchkracht.problem.occupancy import Calendar, Prior
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution
+from matchkracht.solver.combine import trivial_bound, whole_bound
 from matchkracht.solver.cpsat.budget import Budget, configure, tier_share
 from matchkracht.solver.cpsat.decompose import complete_teams, fitting_hint, split_parts
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray
@@ -87,10 +88,6 @@ class PartResult:
     safety_net: int = 0
 
 
-def _trivial_bound(problem: Problem, options: IntArray) -> float:
-    return float(problem.task_weight[np.unique(problem.opt_task[options])].sum())
-
-
 def greedy_part(
     problem: Problem,
     options: IntArray,
@@ -102,7 +99,7 @@ def greedy_part(
     values = complete_teams(problem, options, hint)
     return PartResult(
         values=np.flatnonzero(values),
-        bound=_trivial_bound(problem, options),
+        bound=float(trivial_bound(problem, options)),
         optimal=False,
         found=True,
         spent=0.0,
@@ -190,7 +187,7 @@ class _PartSolve:
         values = hint | problem.opt_locked[options]
         self.values: BoolArray = complete_teams(problem, options, values)
         self.greedy_start = self.values.copy()
-        self.bound = _trivial_bound(problem, options)
+        self.bound = float(trivial_bound(problem, options))
         self.optimal = self.found = True
         self.budget.sync()
         self.statuses: list[str] = []
@@ -300,7 +297,7 @@ class _PartSolve:
             self.prior,
             self.values if fair else None,
         )
-        if not keep.all():
+        if keep.any() and not keep.all():
             self.sel = np.flatnonzero(keep)
             self.m = self.fresh_model(self.kept)
 
@@ -416,7 +413,13 @@ class CpSatSolver:
         giver = at_cap_giver(s.tiers)
         # per split component, the giver's value summed over its week parts so far
         given: dict[tuple[int, int], float] = {}
-        bound = split.bound
+        # per independent component: its options, the engine's bound (none for a
+        # split component: its parts' bounds hold only given the parts before)
+        # and a relaxation's bound
+        pieces: list[tuple[IntArray, float | None, float | None]] = [
+            (np.concatenate([q.options for q in split.parts if q.component == c]), None, None)
+            for c in dict.fromkeys(q.component for q in split.parts if not q.exact)
+        ]
         total = sum(len(q.options) for q in split.parts)
         remaining_size = total
         hint = familiar_first_options(problem) if s.hint else np.zeros(0, dtype=np.int64)
@@ -450,7 +453,12 @@ class CpSatSolver:
                 if not len(comp):
                     continue
             clock.sync()
-            seconds = max(clock.left(), 0.0) * len(comp) / max(remaining_size, 1)
+            left = max(clock.left(), 0.0)
+            # a small part gets at least MIN_PART_SECONDS: it hands back what it
+            # does not use, and its share by options alone can be too short to load
+            seconds = max(
+                left * len(comp) / max(remaining_size, 1), min(tuning.MIN_PART_SECONDS, left)
+            )
             if s.hint and seconds < tuning.BUILD_SECONDS_PER_OPTION * len(comp):
                 # no time to build a model: the part of the greedy plan is kept
                 res = greedy_part(problem, comp, comp_hint, tiers, prior)
@@ -475,7 +483,7 @@ class CpSatSolver:
             for o in picked.tolist():
                 calendar.take(o)
             if part.exact:
-                bound += res.bound
+                pieces.append((comp, res.bound, None))
             all_optimal &= res.optimal
             found_any &= res.found
             statuses.append(res.status)
@@ -486,6 +494,8 @@ class CpSatSolver:
                 given[part.component] = given.get(part.component, 0.0) + res.tiers[giver]
         options = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
         covered_weight = tier_values.get("coverage", 0.0)
+        proven = whole_bound(problem, pieces, covered_weight)
+        bound = proven.value
         status = "optimal" if all_optimal else ("feasible" if found_any else "no_solution")
         stats = {
             "components": len(split.parts),
@@ -500,6 +510,8 @@ class CpSatSolver:
             # deterministic mode: solves stopped by the wall-clock safety net (then
             # the plan depends on the machine's load; 0: reproducible)
             "safety_net_fired": clock.safety_net,
+            "bound_kind": proven.kind,
+            "bound_kinds": proven.kinds,
             "settings": s.model_dump(mode="json"),
         }
         return Solution(options, status, bound, time.perf_counter() - clock.start, self.name, stats)

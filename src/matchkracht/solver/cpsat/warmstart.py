@@ -204,6 +204,18 @@ def _taken(calendar: Calendar, chosen: IntArray) -> Calendar:
     return cal
 
 
+def _takers(problem: Problem, options: IntArray, there: IntArray, i: int) -> IntArray:
+    """The positions of ``there`` (options of one task) that may take over position ``i``.
+
+    For a task of several volunteers only those at ``i``'s start: the team keeps
+    one common start. (Moving a member to another start made the plans of the
+    scarce region break that rule: 3-4 tasks, where the later tiers kept the start.)
+    """
+    if problem.task_needed[problem.opt_task[options[i]]] > 1:
+        return np.asarray(there[problem.opt_start[options[there]] == problem.opt_start[options[i]]])
+    return there
+
+
 def _by_task(problem: Problem, task: IntArray) -> tuple[IntArray, IntArray]:
     """Positions sorted by task, and where each task's run starts (``num_tasks + 1``)."""
     by_task = np.argsort(task, kind="stable")
@@ -263,10 +275,11 @@ def relieve(
             t, w = int(task[i]), int(week[i])
             there = by_task[starts[t] : starts[t + 1]]
             serving = set(vol[there[out[there]]].tolist())
+            takers = _takers(p, options, there, i)
             # never onto somebody at a cap every week (they would only swap places)
             ranked = [
                 j
-                for j in there[np.argsort(order[there])].tolist()
+                for j in takers[np.argsort(order[takers])].tolist()
                 if vol[j] not in serving and not full[vol[j]]
             ]
             moved = False
@@ -385,7 +398,8 @@ def _hand_on(
             tk = int(task[k])
             there = by_task[starts[tk] : starts[tk + 1]]
             serving = set(vol[there[out[there]]].tolist())
-            for m in there[np.argsort(order[there])][: 4 * CHAIN_CANDIDATES].tolist():
+            takers = _takers(p, options, there, k)
+            for m in takers[np.argsort(order[takers])][: 4 * CHAIN_CANDIDATES].tolist():
                 if vol[m] in serving or vol[m] == u or full[vol[m]]:
                     continue
                 if not cal.fits(int(options[m])):
@@ -435,7 +449,7 @@ def familiar_swaps(
             continue  # others bring the same face and slot: nothing to win
         there = by_task[starts[task[i]] : starts[task[i] + 1]]
         serving = set(vol[there[out[there]]].tolist())
-        for j in there.tolist():
+        for j in _takers(p, options, there, i).tolist():
             f, s = int(face[j]), int(slot[j])
             if (f >= 0 and not faces.get(f)) or (s >= 0 and not slots.get(s)):
                 continue  # would bring a new face or slot itself

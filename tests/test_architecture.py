@@ -31,7 +31,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 FORBIDDEN = {
     "problem.core": ("pandas", "pydantic"),
     "problem.occupancy": ("pandas", "pydantic"),
+    "problem.darp": ("pandas", "pydantic"),
     "solver": ("pandas", "pydantic"),
+    "plan.darp_check": ("pandas", "pydantic", "ortools"),
 }
 
 

@@ -187,12 +187,12 @@ def test_ride_time_binds_in_the_checker_only_above_the_limit() -> None:
 
 def test_solver_respects_every_rule_on_the_tiny_instance() -> None:
     # with one seat the two requests cannot overlap in one car
-    sol = solve_darp(tiny(capacity=1, vehicles=1), time_limit=2.0)
+    sol = solve_darp(tiny(capacity=1, vehicles=1), time_limit=1.0)
     assert sol.status == "feasible"
     assert check_routes(tiny(capacity=1, vehicles=1), sol.routes, sol.times) == []
     assert sol.routes == [[1, 3, 2, 4]]
     # with two seats sharing is cheaper: 1, 2 on board together
-    shared = solve_darp(tiny(capacity=2, vehicles=1), time_limit=2.0)
+    shared = solve_darp(tiny(capacity=2, vehicles=1), time_limit=1.0)
     assert shared.cost == pytest.approx(8.0)  # [1, 2, 3, 4] or [1, 2, 4, 3]
     assert sol.cost == pytest.approx(10.0)
 
@@ -203,9 +203,10 @@ def test_no_solution_is_a_result() -> None:
     assert sol.status == "no_solution" and sol.stats["left_out"] >= 1
 
 
-def test_solves_a2_16_feasibly_and_never_below_the_optimum() -> None:
+@pytest.mark.parametrize("method", ["gls", "lns"])
+def test_solves_a2_16_feasibly_and_never_below_the_optimum(method: str) -> None:
     inst = read_cordeau(A2_16)
-    sol = solve_darp(inst, time_limit=3.0)
+    sol = solve_darp(inst, time_limit=3.0, method=method)
     assert sol.status == "feasible"
     assert check_routes(inst, sol.routes, sol.times) == []
     assert routes_cost(inst, sol.routes) == pytest.approx(sol.cost, abs=1e-9)
@@ -213,11 +214,13 @@ def test_solves_a2_16_feasibly_and_never_below_the_optimum() -> None:
     assert sol.cost <= 1.05 * optimum("a2-16")
 
 
-def test_deterministic_mode_repeats_the_routes() -> None:
+@pytest.mark.parametrize(("method", "limit"), [("gls", 5), ("lns", 60)])
+def test_deterministic_mode_repeats_the_routes(method: str, limit: int) -> None:
     inst = read_cordeau(A2_16)
-    a = solve_darp(inst, time_limit=30.0, solution_limit=5)
-    b = solve_darp(inst, time_limit=30.0, solution_limit=5)
+    a = solve_darp(inst, time_limit=30.0, method=method, solution_limit=limit)
+    b = solve_darp(inst, time_limit=30.0, method=method, solution_limit=limit)
     assert a.routes == b.routes and a.cost == b.cost
+    assert check_routes(inst, a.routes, a.times) == []
 
 
 def test_insertion_places_every_request_of_a2_16() -> None:

@@ -26,6 +26,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from matchkracht.problem.darp import DarpInstance
+from matchkracht.solver.trips.lns import improve
 from matchkracht.solver.trips.schedule import earliest_schedule, insertion_routes
 
 __all__ = ["METHODS", "SCALE", "DarpSolution", "route_cost", "solve_darp"]
@@ -34,11 +35,17 @@ log = logging.getLogger("matchkracht")
 
 #: Integer units per distance unit inside the routing solver.
 SCALE = 1000
-#: Local-search methods: guided local search, or iterated local search with
-#: string removals (SISR) and cheapest re-insertion.
-METHODS = ("gls", "ils")
+#: Methods: OR-Tools routing with guided local search (``gls``) or iterated
+#: local search with string removals and cheapest re-insertion (``ils``); or
+#: our ruin and recreate (``lns``, :mod:`~matchkracht.solver.trips.lns`) from
+#: the insertion start (routing completes a start that leaves requests out).
+METHODS = ("gls", "ils", "lns")
 #: Share of the time limit the first (insertion) solution may take at most.
 START_SHARE = 0.2
+#: Share of the time limit routing may take to complete a start for ``lns``.
+ROUTING_SHARE = 0.4
+#: ``"routing"``: try routing's own first solution before the insertion start.
+START = "routing"
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,62 @@ def solve_darp(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     t0 = time.perf_counter()
+    if method == "lns":
+        return _solve_lns(inst, time_limit, solution_limit, t0)
+    return _solve_routing(inst, time_limit, method, solution_limit, t0)
+
+
+def _solve_lns(
+    inst: DarpInstance, time_limit: float, solution_limit: int | None, t0: float
+) -> DarpSolution:
+    deadline = None if solution_limit is not None else t0 + 2 * START_SHARE * time_limit
+    travel_up = np.ceil(inst.distance * SCALE - 1e-9) / SCALE  # so that routing accepts it
+    start, left = insertion_routes(inst, travel=travel_up, deadline=deadline)
+    stats: dict[str, Any] = {"method": "lns", "first": round(route_cost(inst, start), 4)}
+    stats["first_left_out"] = len(left)
+    if left:  # let routing complete the start, in part of the time
+        budget = ROUTING_SHARE * time_limit
+        done = _solve_routing(
+            inst, budget, "gls", solution_limit, time.perf_counter(), (start, left)
+        )
+        if done.status != "feasible":
+            return DarpSolution(
+                done.routes,
+                done.times,
+                done.cost,
+                done.status,
+                time.perf_counter() - t0,
+                {**stats, **done.stats},
+            )
+        start = done.routes
+        stats["routing"] = round(done.cost, 4)
+    routes, more = improve(
+        inst,
+        start,
+        inst.distance,
+        deadline=t0 + time_limit if solution_limit is None else math.inf,
+        max_steps=solution_limit,
+    )
+    stats.update(more)
+    times = []
+    for r in routes:
+        sched = earliest_schedule(inst, r)
+        assert sched is not None  # improve() keeps every route feasible
+        times.append(sched[1:-1])
+    total = route_cost(inst, routes)
+    seconds = time.perf_counter() - t0
+    log.debug("darp %s: cost %.2f in %.1fs (lns)", inst.name, total, seconds)
+    return DarpSolution(routes, times, total, "feasible", seconds, stats)
+
+
+def _solve_routing(
+    inst: DarpInstance,
+    time_limit: float,
+    method: str,
+    solution_limit: int | None,
+    t0: float,
+    given: tuple[list[list[int]], list[int]] | None = None,
+) -> DarpSolution:
     n, k, end = inst.num_requests, inst.num_vehicles, inst.end_depot
     num_nodes = len(inst.xy)
     dist = inst.distance
@@ -158,7 +221,6 @@ def solve_darp(
     travel_up = np.ceil(dist * SCALE - 1e-9) / SCALE
     step = (np.rint(inst.service * SCALE)[:, None] + np.rint(travel_up * SCALE)).astype(np.int64)
     steps = step.tolist()
-
     manager = pywrapcp.RoutingIndexManager(num_nodes, k, [0] * k, [end] * k)
     routing = pywrapcp.RoutingModel(manager)
     node_of = manager.IndexToNode
@@ -204,28 +266,32 @@ def solve_darp(
         solver.Add(tdim.CumulVar(d) - tdim.CumulVar(p) <= limit)
 
     stats: dict[str, Any] = {"method": method, "scale": SCALE}
-    # a first solution by insertion; requests it cannot place may be left
-    # out (at a high price) so that the local search can place them
-    # (no deadline in the deterministic mode: at most a fixed number of builds)
-    deadline = None if solution_limit is not None else t0 + START_SHARE * time_limit
-    start, left = insertion_routes(inst, travel=travel_up, deadline=deadline)
-    stats["first"] = round(route_cost(inst, start), 4)
-    stats["first_left_out"] = len(left)
-    penalty = 10 * int(sum(max(row) for row in cost))
-    for i in range(1, n + 1):
-        for v in (i, n + i):
-            routing.AddDisjunction([manager.NodeToIndex(v)], penalty)
-    remaining = max(0.1, time_limit - (time.perf_counter() - t0))
-    params = _parameters(method, remaining, solution_limit)
-    hint = routing.ReadAssignmentFromRoutes(
-        [[manager.NodeToIndex(v) for v in r] for r in start], True
-    )
+    params = _parameters(method, time_limit, solution_limit)
     assignment = None
-    if hint is not None:
-        assignment = routing.SolveFromAssignmentWithParameters(hint, params)
-    if assignment is None:
-        stats["first"] = None
+    if START != "insertion" and given is None:
+        # routing's own cheapest insertion first: it often finds a start at once
         assignment = routing.SolveWithParameters(params)
+        stats["first"] = "routing"
+    if assignment is None:
+        # else a start by insertion; requests it cannot place may be left
+        # out (at a high price) so that the local search can place them
+        # (no deadline in the deterministic mode: at most a fixed number of builds)
+        deadline = None if solution_limit is not None else t0 + START_SHARE * time_limit
+        start, left = given or insertion_routes(inst, travel=travel_up, deadline=deadline)
+        stats["first"] = round(route_cost(inst, start), 4)
+        stats["first_left_out"] = len(left)
+        if left:
+            penalty = 10 * int(sum(max(row) for row in cost))
+            for i in range(1, n + 1):
+                for v in (i, n + i):
+                    routing.AddDisjunction([manager.NodeToIndex(v)], penalty)
+        remaining = max(0.1, time_limit - (time.perf_counter() - t0))
+        params = _parameters(method, remaining, solution_limit)
+        hint = routing.ReadAssignmentFromRoutes(
+            [[manager.NodeToIndex(v) for v in r] for r in start], True
+        )
+        if hint is not None:
+            assignment = routing.SolveFromAssignmentWithParameters(hint, params)
     seconds = time.perf_counter() - t0
     if assignment is None:
         log.debug("darp %s: no solution (%s)", inst.name, routing.status())

@@ -1,6 +1,7 @@
 """Dial-a-ride benchmark: the trips engine on Cordeau's (2006) instances.
 
-Solves each instance with :func:`matchkracht.solver.trips.solve_darp`, checks
+Solves each instance with :func:`matchkracht.solver.trips.solve_darp` (or the
+CP-SAT reference model of :mod:`benchmarks.darp_cpsat`), checks
 the routes with the independent :func:`matchkracht.plan.darp_check.check_routes`
 and compares the cost (recomputed by the checker) with the proven optimum of
 ``data/darp-cordeau2006/optimal.csv``.
@@ -29,6 +30,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from benchmarks.darp_cpsat import solve_cpsat
 from matchkracht.plan.darp_check import check_routes, routes_cost
 from matchkracht.problem.darp import read_cordeau
 from matchkracht.solver.trips import solve_darp
@@ -53,7 +55,10 @@ def instances() -> list[str]:
 def run_one(name: str, method: str, time_limit: float) -> dict[str, object]:
     """Solve one instance and check it; one row of the table."""
     inst = read_cordeau(DATA / f"{name}.txt")
-    sol = solve_darp(inst, time_limit=time_limit, method=method)
+    if method == "cpsat":
+        sol = solve_cpsat(inst, time_limit)
+    else:
+        sol = solve_darp(inst, time_limit=time_limit, method=method)
     opt = optima().get(name)
     feasible = sol.status == "feasible" and not check_routes(inst, sol.routes, sol.times)
     cost = routes_cost(inst, sol.routes) if feasible else float("nan")
@@ -94,7 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--instances", nargs="*", default=None, help="names, e.g. a2-16 (default: all)")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
-    ap.add_argument("--method", choices=METHODS, nargs="*", default=["gls"])
+    ap.add_argument(
+        "--method",
+        choices=[*METHODS, "cpsat"],
+        nargs="*",
+        default=["gls"],
+        help="engines (cpsat: the reference model of benchmarks/darp_cpsat.py, one worker)",
+    )
     ap.add_argument("--out", type=Path, default=None, help="folder for raw.csv and results.md")
     args = ap.parse_args(argv)
     names = args.instances or instances()

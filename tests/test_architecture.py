@@ -18,9 +18,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "matchkracht"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("matchkracht.errors", "matchkracht.settings")),
     ("data", ("matchkracht.data",)),
+    # problem.darp: the dial-a-ride instance and its reader
     ("problem", ("matchkracht.problem",)),
-    ("solver", ("matchkracht.solver",)),
-    ("plan", ("matchkracht.plan",)),
+    # solver.trips: the dial-a-ride engine (routing, ruin and recreate, schedules)
+    ("solver", ("matchkracht.solver", "matchkracht.solver.trips")),
+    # plan.darp_check: the independent checker of dial-a-ride routes
+    ("plan", ("matchkracht.plan", "matchkracht.plan.darp_check")),
     # match() and replan() compose problem → solver → plan
     ("app", ("matchkracht.api", "matchkracht.replan", "matchkracht.demo")),
     # advice reads plans and may re-solve (what would one more recruit cover?)

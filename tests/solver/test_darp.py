@@ -291,3 +291,26 @@ def test_the_checker_shares_no_code_with_the_engine() -> None:
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not {m for m in imported if m and m.startswith("matchkracht.solver")}
     assert not {m for m in imported if m and m.split(".")[0] in ("ortools", "numpy")}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 16))
+def test_quick_tests_never_discard_a_feasible_place(p: int) -> None:
+    """Property: every place the exact schedule accepts passes the quick tests first."""
+    from matchkracht.solver.trips.search import _places, _remove, timed_route
+
+    inst = read_cordeau(A2_16)
+    routes, _ = insertion_routes(inst)
+    timed = [timed_route(inst, r, inst.distance) for r in routes]
+    assert all(t is not None for t in timed)
+    rest = _remove(inst, [t for t in timed if t is not None], {p}, inst.distance)
+    for r in rest:
+        quick = {(i, j) for _, i, j in _places(inst, r, p, inst.distance)}
+        nodes = list(r.nodes)
+        for i in range(len(nodes) + 1):
+            for j in range(i, len(nodes) + 1):
+                new = [*nodes[:i], p, *nodes[i:j], p + inst.num_requests, *nodes[j:]]
+                exact = timed_route(inst, new, inst.distance)
+                seats = max(np.cumsum(inst.load[new])) <= inst.capacity
+                if exact is not None and seats:
+                    assert (i, j) in quick

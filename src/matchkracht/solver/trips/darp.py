@@ -26,8 +26,8 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from matchkracht.problem.darp import DarpInstance
-from matchkracht.solver.trips.lns import improve
-from matchkracht.solver.trips.schedule import earliest_schedule, insertion_routes
+from matchkracht.solver.trips.schedule import earliest_schedule
+from matchkracht.solver.trips.search import improve, insertion_routes
 
 __all__ = ["METHODS", "SCALE", "DarpSolution", "route_cost", "solve_darp"]
 
@@ -37,7 +37,7 @@ log = logging.getLogger("matchkracht")
 SCALE = 1000
 #: Methods: OR-Tools routing with guided local search (``gls``) or iterated
 #: local search with string removals and cheapest re-insertion (``ils``); or
-#: our ruin and recreate (``lns``, :mod:`~matchkracht.solver.trips.lns`) from
+#: our ruin and recreate (``lns``, :mod:`~matchkracht.solver.trips.search`) from
 #: the insertion start (routing completes a start that leaves requests out).
 METHODS = ("gls", "ils", "lns")
 #: Share of the time limit the first (insertion) solution may take at most.

@@ -1,4 +1,6 @@
-"""Ruin and recreate for dial-a-ride routes (large neighbourhood search).
+"""Insertion and ruin and recreate for dial-a-ride routes (large neighbourhood search).
+
+:func:`insertion_routes` builds a first solution by cheapest feasible insertion.
 
 Each step takes a few requests out of the routes (at random, a cluster of
 related requests, or strings of consecutive stops) and puts them back one by
@@ -23,7 +25,7 @@ from matchkracht.problem.core import FloatArray
 from matchkracht.problem.darp import DarpInstance
 from matchkracht.solver.trips.schedule import earliest_schedule
 
-__all__ = ["TimedRoute", "improve", "insert_request", "timed_route"]
+__all__ = ["TimedRoute", "improve", "insert_request", "insertion_routes", "timed_route"]
 
 EPS = 1e-9
 #: Start and end temperature of the acceptance rule, as shares of the first cost.
@@ -84,11 +86,11 @@ def _places(
     arr_d = np.maximum(inst.early[d], ready + travel[a, d])
     ok_d = (arr_d <= inst.late[d] + EPS) & (arr_d + svc[d] + travel[d, b] <= late_b + EPS)
     arr_adj = np.maximum(inst.early[d], arr_p + svc[p] + travel[p, d])
+    # (no ride-time test here: the pickup may start later than arr_p)
     ok_adj = (
         (arr_p <= inst.late[p] + EPS)
         & (arr_adj <= inst.late[d] + EPS)
         & (arr_adj + svc[d] + travel[d, b] <= late_b + EPS)
-        & (arr_adj - arr_p - svc[p] <= inst.max_ride_time + EPS)
     )
     g = len(a)
     upper, upper_eq = _triangles(g)
@@ -184,6 +186,100 @@ def _choose(
         for u in r.nodes[lo : lo + length]:
             gone.add(u if u <= n else u - n)
     return set(list(gone)[: max(k, 1)]) if len(gone) > k else gone
+
+
+def _eject(
+    inst: DarpInstance,
+    routes: list[TimedRoute],
+    left: list[int],
+    travel: FloatArray,
+    deadline: float | None,
+) -> list[int]:
+    """Place left-out requests by taking one placed request out and back in elsewhere.
+
+    ``routes`` is changed in place; returns the requests still left out.
+    """
+    n = inst.num_requests
+    still: list[int] = []
+    for p in left:
+        mid_p = 0.5 * (inst.early[p] + inst.late[p + n])
+        placed = [q for r in routes for q in r.nodes if q <= n]
+        placed.sort(key=lambda q: abs(0.5 * (inst.early[q] + inst.late[q + n]) - mid_p))
+        done = False
+        for q in placed:
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            trial = _remove(inst, routes, {q}, travel)
+            for x in (p, q):
+                place = insert_request(inst, trial, x, travel)
+                if place is None:
+                    break
+                trial[place[1]] = place[2]
+            else:
+                routes[:] = trial
+                done = True
+                break
+        if not done:
+            still.append(p)
+    return still
+
+
+def insertion_routes(
+    inst: DarpInstance,
+    order: list[int] | None = None,
+    travel: FloatArray | None = None,
+    tries: int = 20,
+    seed: int = 0,
+    deadline: float | None = None,
+) -> tuple[list[list[int]], list[int]]:
+    """Routes built by inserting requests one by one at their cheapest feasible place.
+
+    Requests are taken by the earliest end of their tightest window (or in
+    ``order``); each goes where it adds the least distance among the places
+    that keep every rule (timed with ``travel``, the distances by default).
+    A request that fits nowhere is placed by taking one placed request out
+    and back in elsewhere; when that fails too, the build starts again with
+    the requests that did not fit moved to the front (at most ``tries``
+    builds, until ``deadline`` on :func:`time.perf_counter`).
+
+    Returns
+    -------
+    routes, left_out
+        The best build (fewest requests left out, then least distance) and
+        the requests it leaves out (empty when every request fits).
+    """
+    n = inst.num_requests
+    times = inst.distance if travel is None else travel
+    if order is None:
+        tight = np.minimum(inst.late[1 : n + 1], inst.late[n + 1 : 2 * n + 1])
+        order = [int(i) + 1 for i in np.argsort(tight, kind="stable")]
+    order = list(order)
+    rng = np.random.default_rng(seed)
+    empty = timed_route(inst, [], times)
+    assert empty is not None
+    best: tuple[int, float, list[list[int]], list[int]] | None = None
+    for _ in range(tries):
+        routes = [empty] * inst.num_vehicles
+        left: list[int] = []
+        for p in order:
+            place = insert_request(inst, routes, p, times)
+            if place is None:
+                left.append(p)
+            else:
+                routes[place[1]] = place[2]
+        if left:
+            left = _eject(inst, routes, left, times, deadline)
+        total = sum(r.cost for r in routes)
+        if best is None or (len(left), total) < (best[0], best[1]):
+            best = (len(left), total, [list(r.nodes) for r in routes], left)
+        if not left or (deadline is not None and time.perf_counter() > deadline):
+            break
+        # the requests that fitted nowhere go first; a little noise avoids cycles
+        rest = [q for q in order if q not in left]
+        cut = int(rng.integers(0, max(1, len(rest) // 10) + 1))
+        order = [*left, *rest[cut:], *rest[:cut]]
+    assert best is not None
+    return best[2], best[3]
 
 
 def improve(

@@ -17,6 +17,10 @@ from matchkracht.errors import InvalidRegistryError, InvalidSettingsError, Match
 
 __all__ = ["main"]
 
+#: ``matchkracht darp --method``: the methods of ``matchkracht.solver.trips.darp.METHODS``
+#: (spelled out so that parsing the command line does not load OR-Tools).
+DARP_METHODS = ("gls", "ils", "lns", "hybrid")
+
 
 def _load(path: str) -> object:
     from matchkracht.data.registry import Registry
@@ -134,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("darp", help="solve a dial-a-ride instance (Cordeau format), write routes")
     r.add_argument("instance", help="instance file in Cordeau's format (e.g. a2-16.txt)")
     r.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
-    r.add_argument("--method", choices=("gls", "ils", "lns"), default="gls", help="search")
+    r.add_argument("--method", choices=DARP_METHODS, default="lns", help="search (docs/trips.md)")
     r.add_argument(
         "--solution-limit", type=int, default=None, help="stop after N solutions (deterministic)"
     )

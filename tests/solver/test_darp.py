@@ -203,7 +203,7 @@ def test_no_solution_is_a_result() -> None:
     assert sol.status == "no_solution" and sol.stats["left_out"] >= 1
 
 
-@pytest.mark.parametrize("method", ["gls", "lns"])
+@pytest.mark.parametrize("method", ["gls", "lns", "hybrid"])
 def test_solves_a2_16_feasibly_and_never_below_the_optimum(method: str) -> None:
     inst = read_cordeau(A2_16)
     sol = solve_darp(inst, time_limit=3.0, method=method)
@@ -314,3 +314,10 @@ def test_quick_tests_never_discard_a_feasible_place(p: int) -> None:
                 seats = max(np.cumsum(inst.load[new])) <= inst.capacity
                 if exact is not None and seats:
                     assert (i, j) in quick
+
+
+def test_the_command_line_offers_every_method() -> None:
+    from matchkracht.cli import DARP_METHODS
+    from matchkracht.solver.trips.darp import METHODS
+
+    assert DARP_METHODS == METHODS

@@ -330,14 +330,14 @@ def improve(
     hot, cold = HOT * cur_cost, COLD * cur_cost
     k_max = max(3, min(30, round(K_SHARE * n)))
     steps = accepted = improved = 0
-    while max_steps is None or steps < max_steps:
+    while n and (max_steps is None or steps < max_steps):
         now = time.perf_counter()
         if now >= deadline:
             break
         steps += 1
         frac = (now - t_start) / span if max_steps is None else steps / max_steps
         temp = hot * (cold / hot) ** min(1.0, frac)
-        k = int(rng.integers(2, k_max + 1))
+        k = min(int(rng.integers(2, k_max + 1)), n)
         gone = _choose(inst, current, k, rng)
         trial = _remove(inst, current, gone, travel)
         order = sorted(gone)

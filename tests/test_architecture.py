@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "matchkracht"
 
 #: Lowest first. A module belongs to the first layer with a prefix it starts with.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("matchkracht.errors", "matchkracht.settings")),
+    # texts: English and Dutch templates any layer may use
+    ("base", ("matchkracht.errors", "matchkracht.settings", "matchkracht.texts")),
     ("data", ("matchkracht.data",)),
     # problem.darp: the dial-a-ride instance and its reader
     ("problem", ("matchkracht.problem",)),
@@ -28,12 +29,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("app", ("matchkracht.api", "matchkracht.replan", "matchkracht.demo")),
     # advice reads plans and may re-solve (what would one more recruit cover?)
     ("advice", ("matchkracht.advice",)),
+    # what people get out of a plan: calendars, rosters, messages, the funder's report
+    ("outputs", ("matchkracht.outputs",)),
     ("interface", ("matchkracht.cli", "matchkracht.__main__", "matchkracht")),
 )
 #: Third-party packages a layer must not import (the solver works on numpy arrays).
 FORBIDDEN = {
     "problem.core": ("pandas", "pydantic"),
     "problem.occupancy": ("pandas", "pydantic"),
+    "problem.eligibility": ("pandas", "pydantic"),
     "problem.darp": ("pandas", "pydantic"),
     "solver": ("pandas", "pydantic"),
     "plan.darp_check": ("pandas", "pydantic", "ortools"),

@@ -184,3 +184,44 @@ def test_python_dash_m() -> None:
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert "problems" in bad.stderr
+
+
+def test_match_writes_calendars_roster_and_messages_in_dutch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import icalendar
+
+    out = tmp_path / "plan"
+    args = ["match", TINY, "--week", WEEK, "--out", str(out), *FAST, "--lang", "nl"]
+    args += ["--ics", str(tmp_path / "ics"), "--roster", str(tmp_path / "rooster.xlsx")]
+    args += ["--messages", str(tmp_path / "msg"), "--residents"]
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "taken gedekt" in captured.out
+    plan = Plan.read_csv(out)
+    files = sorted((tmp_path / "ics").glob("*.ics"))
+    assert [f.stem for f in files] == sorted(set(plan.assignments["volunteer_id"]))
+    n = sum(len(icalendar.Calendar.from_ical(f.read_bytes()).walk("VEVENT")) for f in files)
+    assert n == len(plan.assignments)
+    assert (tmp_path / "rooster.xlsx").stat().st_size > 0
+    assert {p.name for p in (tmp_path / "msg").iterdir()} == {"volunteers", "residents"}
+    for name in NAMES:  # names go into the files, never to the terminal
+        assert name not in captured.out + captured.err
+
+
+def test_funder_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan_dir = tmp_path / "plan"
+    assert main(["match", TINY, "--week", WEEK, "--out", str(plan_dir), *FAST]) == 0
+    capsys.readouterr()
+    out = tmp_path / "report"
+    code = main(["funder", TINY, "--plan", str(plan_dir), "--out", str(out), "--rate", "0.35"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert {p.name for p in out.iterdir()} == {"funder.xlsx", "funder.html"}
+    assert "mileage reimbursement" in captured.out
+    page = (out / "funder.html").read_text(encoding="utf-8")
+    for name in NAMES:
+        assert name not in page + captured.out
+    bad = main(["funder", TINY, "--out", str(out), "--from", "1 december"])
+    assert bad == 2 and "ISO date" in capsys.readouterr().err

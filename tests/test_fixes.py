@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import matchkracht as mk
-from matchkracht.advice.candidates import VolunteerIndex
+from matchkracht.advice.candidates import VolunteerIndex, problem_for_plan
 from matchkracht.advice.fixes import find_fix
 
 MON = "n1@2026-11-30"
@@ -167,3 +167,35 @@ def test_every_fix_on_a_generated_village_is_verified() -> None:
     assert len(found) > 0
     assert found["fix_verified"].str.endswith("+check").all(), found["fix_verified"].tolist()
     assert (table.loc[table["fix_kind"] == "none", "fix_verified"] == "").all()
+
+
+def test_fix_search_after_a_replan_never_proposes_the_declined_volunteer() -> None:
+    # v1 declines MON; v2 could take it but is at its weekly cap with TUE
+    vols = [
+        b.volunteer("v1"),
+        b.volunteer("v2", lat=b.north(3), availability=TWO_DAYS, max_tasks_per_week=1),
+    ]
+    needs = [b.need("n1"), b.need("n2", schedule="FREQ=WEEKLY;BYDAY=TU")]
+    reg = b.registry(vols, None, needs)
+    plan = solved(reg)
+    assert set(zip(plan.assignments["task_id"], plan.assignments["volunteer_id"], strict=True)) == {
+        (MON, "v1"),
+        (TUE, "v2"),
+    }
+    res = mk.replan(reg, plan, [mk.TaskDeclined(MON, "v1")], time_limit=2, seed=0)
+    assert mk.check(res.registry, res.plan).empty
+    assert list(res.plan.unmatched["task_id"]) == [MON]
+    assert res.plan.metadata["replan"]["declined"] == [[MON, "v1"]]
+    # v1 is free on Monday in the new plan: without the declined pair the fix would be
+    # "assign v1"; the fix search rebuilds the problem from the plan and leaves v1 out
+    problem = problem_for_plan(res.registry, res.plan)
+    assert problem.forbidden.tolist() == [[problem.task_ids.index(MON), 0]]
+    index = VolunteerIndex(problem, res.registry)
+    fix = find_fix(index, res.plan.occupancy(problem), problem.task_ids.index(MON))
+    assert fix.kind == "extra_task"
+    assert [c.key for c in fix.changes] == ["v2"]
+    assert [r["volunteer_id"] for r in fix.add] == ["v2"]
+    table = mk.explain_plan(res.registry, res.plan)
+    row = table.set_index("task_id").loc[MON]
+    assert row["fix_kind"] == "extra_task" and "v1" not in row["fix"]
+    assert "1 not excluded by the client" in row["funnel"]

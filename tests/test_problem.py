@@ -285,6 +285,17 @@ def test_funnel_counts_each_stage() -> None:
     assert pairs(p) == {("n1@2026-11-30", "v7")}
 
 
+def test_declined_pairs_leave_at_the_exclusions_stage_and_are_kept() -> None:
+    both = "mon,tue 09:00-17:00"
+    vols = [b.volunteer("v1", availability=both), b.volunteer("v2", availability=both)]
+    needs = [b.need("n1", schedule="FREQ=WEEKLY;BYDAY=MO,TU")]
+    mon, tue = "n1@2026-11-30", "n1@2026-12-01"
+    p = problem_of(vols, needs, forbid=[(mon, "v1"), (tue, "nobody"), ("n9@2026-11-30", "v2")])
+    assert pairs(p) == {(mon, "v2"), (tue, "v1"), (tue, "v2")}
+    assert p.task_funnel[:, 3:5].tolist() == [[2, 1], [2, 2]]
+    assert p.forbidden.tolist() == [[p.task_ids.index(mon), 0]]
+
+
 def test_problem_arrays_are_frozen() -> None:
     p = problem_of([b.volunteer("v1")])
     with pytest.raises(ValueError):

@@ -33,6 +33,16 @@ from matchkracht.errors import (
     MatchkrachtError,
     MatchkrachtWarning,
 )
+from matchkracht.outputs import (
+    FunderReport,
+    funder_report,
+    resident_messages,
+    to_ics,
+    volunteer_messages,
+    week_map_svg,
+    write_messages,
+    write_roster,
+)
 from matchkracht.plan.check import check
 from matchkracht.plan.result import Plan, build_plan
 from matchkracht.problem import Problem, build_problem
@@ -56,6 +66,7 @@ __all__ = [
     "DEMO_WEEK",
     "CpSatSolver",
     "Fix",
+    "FunderReport",
     "GreatCircleTravel",
     "GreedySolver",
     "Horizon",
@@ -84,14 +95,21 @@ __all__ = [
     "demo_path",
     "explain_plan",
     "find_fix",
+    "funder_report",
     "load_demo",
     "match",
     "recruitment_advice",
     "replan",
+    "resident_messages",
     "signal_trend",
+    "to_ics",
     "unmet_signals",
     "verify_fix",
     "versions",
+    "volunteer_messages",
+    "week_map_svg",
     "who_can",
+    "write_messages",
     "write_report",
+    "write_roster",
 ]

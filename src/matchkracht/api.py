@@ -40,6 +40,7 @@ def match(
     horizon: str | Horizon | None = None,
     solver: Solver | None = None,
     travel: TravelModel | None = None,
+    lang: str = "en",
     **settings: Any,
 ) -> Plan:
     """Match volunteers to the tasks of a horizon.
@@ -59,6 +60,9 @@ def match(
         :class:`~matchkracht.solver.cpsat.CpSatSolver` built from ``settings``.
     travel
         Distance and travel-time model (default great-circle × 1.3 at 40 km/h).
+    lang
+        Language of the ``reason`` sentences in ``plan.unmatched``: ``"en"``
+        (default) or ``"nl"``.
     **settings
         Fields of :class:`~matchkracht.settings.SolverSettings`: ``time_limit``,
         ``seed``, ``workers``, ``deterministic``, ``tiers``, ``tolerance``, ``grid``.
@@ -92,4 +96,4 @@ def match(
     meta: dict[str, Any] = {"versions": versions(), "problem": problem.summary()}
     if solver is None:
         meta["settings"] = cfg.model_dump(mode="json")
-    return build_plan(problem, solution, registry, meta)
+    return build_plan(problem, solution, registry, meta, lang=lang)

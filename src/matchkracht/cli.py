@@ -1,4 +1,5 @@
-"""Command line: ``matchkracht match``, ``demo``, ``validate``, ``signals``, ``whocan``, ``darp``.
+"""Command line: ``matchkracht match``, ``demo``, ``validate``, ``signals``, ``whocan``, ``funder``,
+``darp``.
 
 Exit codes: 0 success, 2 invalid registry, instance or arguments, 1 unexpected error
 (``darp``: also when no routes serving every request were found in time).
@@ -94,6 +95,23 @@ def _add_solve_args(p: argparse.ArgumentParser, default_week: str | None) -> Non
     )
 
 
+def _add_lang_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lang", default="en", choices=("en", "nl"), help="language of texts (default en)"
+    )
+
+
+def _add_output_args(p: argparse.ArgumentParser) -> None:
+    """What people get out of the plan (see docs/outputs.md)."""
+    _add_lang_arg(p)
+    p.add_argument("--ics", default=None, help="write one calendar (.ics) per volunteer here")
+    p.add_argument("--roster", default=None, help="write the roster workbook (.xlsx) here")
+    p.add_argument("--messages", default=None, help="write a message per volunteer here")
+    p.add_argument(
+        "--residents", action="store_true", help="with --messages: also one per resident"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     from matchkracht.demo import DEMO_WEEK
 
@@ -106,9 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("registry", help="folder of CSV files or an .xlsx workbook")
     m.add_argument("--out", required=True, help="folder to write the plan to")
     _add_solve_args(m, None)
+    _add_output_args(m)
     d = sub.add_parser("demo", help="match the bundled demo village and print the summary")
     d.add_argument("--out", default=None, help="also write the plan to this folder")
     _add_solve_args(d, DEMO_WEEK)
+    _add_output_args(d)
     v = sub.add_parser("validate", help="check a registry against the data contract")
     v.add_argument("registry", help="folder of CSV files or an .xlsx workbook")
     s = sub.add_parser(
@@ -121,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
         "--advice", type=int, default=5, help="recruits to evaluate (default 5, 0: none)"
     )
     _add_solve_args(s, None)
+    _add_lang_arg(s)
     w = sub.add_parser("whocan", help="rank volunteers who can take a new one-off need")
     w.add_argument("registry", help="folder of CSV files or an .xlsx workbook")
     w.add_argument("--client", required=True, help="client_id")
@@ -135,6 +156,19 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--plan", default=None, help="the current plan folder (else solve the week)")
     w.add_argument("--top", type=int, default=20, help="rows to print (default 20)")
     _add_solve_args(w, None)
+    f = sub.add_parser(
+        "funder", help="the funder's report over a period: history (and a plan), ids only"
+    )
+    f.add_argument("registry", help="folder of CSV files or an .xlsx workbook")
+    f.add_argument("--out", required=True, help="folder for funder.xlsx and funder.html")
+    f.add_argument("--plan", default=None, help="a plan folder whose assignments also count")
+    f.add_argument("--from", dest="start", default=None, help="first day (ISO date)")
+    f.add_argument("--to", dest="end", default=None, help="last day (ISO date)")
+    f.add_argument(
+        "--rate", type=float, default=0.30, help="mileage reimbursement, EUR per km (0.30)"
+    )
+    f.add_argument("--no-map", action="store_true", help="leave the map out of the page")
+    _add_lang_arg(f)
     r = sub.add_parser("darp", help="solve a dial-a-ride instance (Cordeau format), write routes")
     r.add_argument("instance", help="instance file in Cordeau's format (e.g. a2-16.txt)")
     r.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
@@ -182,14 +216,16 @@ def _run(args: argparse.Namespace) -> int:
         reg = _load(args.registry)
         print(f"valid: {reg!r}")
         return 0
+    if args.command == "funder":
+        return _run_funder(args)
     if args.command == "darp":
         return _run_darp(args)
     if args.command in ("signals", "whocan"):
         return _run_signals(args) if args.command == "signals" else _run_whocan(args)
     reg = load_demo() if args.command == "demo" else _load(args.registry)
     assert isinstance(reg, Registry)
-    plan = match(reg, week=args.week, weeks=args.weeks, **_settings(args))  # type: ignore[arg-type]
-    print(plan.summary())
+    plan = match(reg, week=args.week, weeks=args.weeks, lang=args.lang, **_settings(args))  # type: ignore[arg-type]
+    print(plan.summary(args.lang))
     violations = check(reg, plan)
     if not violations.empty:  # pragma: no cover - a bug, reported loudly
         print(f"WARNING: the plan breaks {len(violations)} hard rules:", file=sys.stderr)
@@ -198,6 +234,42 @@ def _run(args: argparse.Namespace) -> int:
     if args.out:
         out = plan.to_csv(args.out)
         print(f"plan written to {out}/ (assignments.csv, unmatched.csv, metrics.json)")
+    _write_outputs(args, reg, plan)
+    return 0
+
+
+def _write_outputs(args: argparse.Namespace, reg: object, plan: object) -> None:
+    from matchkracht.data.registry import Registry
+    from matchkracht.outputs import to_ics, write_messages, write_roster
+
+    assert isinstance(reg, Registry)
+    if args.ics:
+        files = to_ics(plan, args.ics, reg, lang=args.lang)
+        print(f"{len(files)} calendars written to {args.ics}/")
+    if args.roster:
+        print(f"roster written to {write_roster(plan, args.roster, reg, lang=args.lang)}")
+    if args.messages:
+        texts = write_messages(plan, args.messages, reg, lang=args.lang, residents=args.residents)
+        print(f"{len(texts)} messages written to {args.messages}/")
+
+
+def _run_funder(args: argparse.Namespace) -> int:
+    from matchkracht.data.registry import Registry
+    from matchkracht.outputs import funder_report
+    from matchkracht.plan.result import Plan
+
+    reg = _load(args.registry)
+    assert isinstance(reg, Registry)
+    plan = Plan.read_csv(args.plan) if args.plan else None
+    report = funder_report(
+        reg, plan, start=args.start, end=args.end, rate_per_km=args.rate, lang=args.lang,
+        map=not args.no_map,
+    )  # fmt: skip
+    out = Path(args.out)
+    report.to_excel(out / "funder.xlsx")
+    report.to_html(out / "funder.html")
+    print(report.summary())
+    print(f"written to {out}/ (funder.xlsx, funder.html)")
     return 0
 
 
@@ -249,7 +321,8 @@ def _plan_for(args: argparse.Namespace, reg: object) -> tuple[object, float]:
     if args.plan:
         return Plan.read_csv(args.plan), 0.0
     t0 = time.perf_counter()
-    plan = match(reg, week=args.week, weeks=args.weeks, **_settings(args))  # type: ignore[arg-type]
+    lang = getattr(args, "lang", "en")
+    plan = match(reg, week=args.week, weeks=args.weeks, lang=lang, **_settings(args))  # type: ignore[arg-type]
     return plan, time.perf_counter() - t0
 
 
@@ -267,7 +340,7 @@ def _run_signals(args: argparse.Namespace) -> int:
     plan, solve_s = _plan_for(args, reg)
     problem = problem_for_plan(reg, plan)
     t0 = time.perf_counter()
-    expl = explain_plan(reg, plan, problem=problem)
+    expl = explain_plan(reg, plan, problem=problem, lang=args.lang)
     explain_s = time.perf_counter() - t0
     sig = unmet_signals(reg, plan, problem=problem)
     trend = signal_trend(reg, plan, problem=problem)
@@ -295,7 +368,7 @@ def _run_signals(args: argparse.Namespace) -> int:
     expl.to_csv(out / "explanations.csv", index=False, encoding="utf-8")
     write_report(
         out, plan=plan, signals=sig, explanations=expl, advice=advice, trend=trend,
-        timings=timings,
+        timings=timings, lang=args.lang,
     )  # fmt: skip
     print(f"{len(expl)} unmatched tasks explained in {explain_s:.2f} s; {len(sig)} signal groups")
     if advice is not None and len(advice):

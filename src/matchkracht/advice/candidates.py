@@ -7,6 +7,9 @@ at once; :class:`Candidates` is the result.
 
 from __future__ import annotations
 
+import copy
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +17,20 @@ import numpy as np
 
 from matchkracht.data.geo import GreatCircleTravel, TravelModel
 from matchkracht.data.horizon import Horizon
+from matchkracht.data.models import Volunteer
 from matchkracht.data.parsing import format_minutes
 from matchkracht.data.registry import Registry
 from matchkracht.plan.reasons import DAY_NAMES
 from matchkracht.problem.build import build_problem
-from matchkracht.problem.core import MINUTES_PER_DAY, BoolArray, FloatArray, IntArray, Problem
+from matchkracht.problem.core import (
+    FUNNEL_STAGES,
+    MINUTES_PER_DAY,
+    BoolArray,
+    FloatArray,
+    IntArray,
+    Problem,
+)
+from matchkracht.problem.eligibility import Volunteers, reachable, trips
 from matchkracht.problem.occupancy import Occupancy
 
 __all__ = ["Candidates", "TaskSpec", "VolunteerIndex", "problem_for_plan", "when_text"]
@@ -90,10 +102,14 @@ class Candidates:
 class VolunteerIndex:
     """Volunteers and clients as arrays, to check one task against everyone at once.
 
+    The checks are the problem's own eligibility funnel
+    (:mod:`matchkracht.problem.eligibility`), declined pairs included.
+
     Parameters
     ----------
     problem
-        The problem the plan was made for (horizon, grid, caps, team rules).
+        The problem the plan was made for (horizon, grid, caps, team rules,
+        declined pairs).
     registry
         Its registry.
     travel
@@ -107,37 +123,77 @@ class VolunteerIndex:
         self.grid = problem.grid
         hz = problem.horizon
         vols = registry.volunteer_records
-        self.vol_ids = tuple(v.volunteer_id for v in vols)
-        self.vol_index = {v: i for i, v in enumerate(self.vol_ids)}
-        n = len(vols)
-        self.n = n
-        self.vol_key = np.array(self.vol_ids, dtype=object)
-        self.vol_ll = np.array([[v.lat, v.lon] for v in vols], dtype=np.float64).reshape(n, 2)
-        self.vol_skills = [v.skills for v in vols]
-        self.vol_langs = [v.languages for v in vols]
-        self.max_km = np.array([v.max_km for v in vols], dtype=np.float64)
-        self.max_tasks = np.asarray(problem.vol_max_tasks)
-        self.max_minutes = np.asarray(problem.vol_max_minutes)
-        self.unavailable = np.array(
-            [[v.is_unavailable(d) for d in hz.days] for v in vols], dtype=bool
-        ).reshape(n, hz.num_days)
-        win = [(i, w.day, w.start, w.end) for i, v in enumerate(vols) for w in v.availability]
-        arr = np.array(win, dtype=np.int64).reshape(-1, 4)
-        self.win_vol, self.win_dow, self.win_lo, self.win_hi = (np.asarray(c) for c in arr.T)
+        vol_index = {v.volunteer_id: i for i, v in enumerate(vols)}
         clients = registry.client_records
         self.client_ids = tuple(c.client_id for c in clients)
         self.client_index = {c: i for i, c in enumerate(self.client_ids)}
         self.client_ll = np.array([[c.lat, c.lon] for c in clients], dtype=np.float64)
-        self.excluded = [[self.vol_index[v] for v in c.excluded_volunteers] for c in clients]
-        self.helped: dict[int, set[int]] = {}
+        helped: dict[int, set[int]] = {}
         for h in registry.history_records:
             if h.date < hz.first:
-                self.helped.setdefault(self.client_index[h.client_id], set()).add(
-                    self.vol_index[h.volunteer_id]
+                helped.setdefault(self.client_index[h.client_id], set()).add(
+                    vol_index[h.volunteer_id]
                 )
         #: clients whom someone helped before (strict continuity applies to them)
-        self.helped_any = {c for c, vs in self.helped.items() if vs}
+        self.helped_any = {c for c, vs in helped.items() if vs}
         self.need_index = {nid: i for i, nid in enumerate(problem.need_ids)}
+        declined: dict[int, list[int]] = {}
+        for t, v in np.asarray(problem.forbidden).tolist():
+            declined.setdefault(t, []).append(v)
+        self._set_volunteers(
+            Volunteers.from_records(vols, hz.days),
+            max_tasks=np.asarray(problem.vol_max_tasks),
+            max_minutes=np.asarray(problem.vol_max_minutes),
+            excluded=[[vol_index[v] for v in c.excluded_volunteers] for c in clients],
+            helped=helped,
+            declined=declined,
+        )
+
+    def _set_volunteers(
+        self,
+        volunteers: Volunteers,
+        *,
+        max_tasks: IntArray,
+        max_minutes: IntArray,
+        excluded: list[list[int]],
+        helped: dict[int, set[int]],
+        declined: dict[int, list[int]],
+    ) -> None:
+        """The volunteer side of the index (the only place that sets it)."""
+        self.volunteers = volunteers
+        self.vol_ids = volunteers.ids
+        self.n = volunteers.n
+        self.max_tasks = max_tasks
+        self.max_minutes = max_minutes
+        #: per client, the volunteers it excludes
+        self.excluded = excluded
+        #: per client, the volunteers who helped before the horizon
+        self.helped = helped
+        #: per problem task, the volunteers who declined it
+        self.declined = declined
+
+    def with_volunteers(self, rows: Sequence[Mapping[str, Any]]) -> VolunteerIndex:
+        """The same index with only ``rows`` (volunteers rows, e.g. recruits) as volunteers.
+
+        The new volunteers have no plan, helped nobody, are excluded by no client
+        and declined nothing; clients whom someone helped before keep their strict
+        continuity (a recruit cannot take those tasks).
+        """
+        recs = [
+            Volunteer.model_validate({k: v for k, v in r.items() if v is not None}) for r in rows
+        ]
+        new = copy.copy(self)
+        new._set_volunteers(
+            Volunteers.from_records(recs, self.problem.horizon.days),
+            max_tasks=np.array([r.max_tasks_per_week for r in recs], dtype=np.int64),
+            max_minutes=np.array(
+                [math.floor(r.max_hours_per_week * 60 + 1e-9) for r in recs], dtype=np.int64
+            ),
+            excluded=[[] for _ in self.client_ids],
+            helped={},
+            declined={},
+        )
+        return new
 
     # -- specs ---------------------------------------------------------------------------
     def spec_of_task(self, task: int) -> TaskSpec:
@@ -173,65 +229,32 @@ class VolunteerIndex:
                    continuity: str | None = None) -> Candidates:  # fmt: skip
         """Check every volunteer against ``spec`` (optionally with another window).
 
-        The same rules as :func:`~matchkracht.problem.build_problem`, for one task.
+        The funnel :func:`~matchkracht.problem.build_problem` runs, for one task;
+        a problem task (``spec.task >= 0``) also excludes the volunteers who
+        declined it.
         """
         lo = spec.lo if lo is None else lo
         hi = spec.hi if hi is None else hi
         cont = spec.continuity if continuity is None else continuity
-        tr, n, g = self.travel, self.n, self.grid
-        c_ll = self.client_ll[spec.client]
-        c_key = self.client_ids[spec.client]
-        km_hc = np.asarray(tr.km(self.vol_key, self.vol_ll, c_key, c_ll), dtype=np.float64)
-        km_ch = np.asarray(tr.km(c_key, c_ll, self.vol_key, self.vol_ll), dtype=np.float64)
-        min_hc = np.asarray(tr.minutes(self.vol_key, self.vol_ll, c_key, c_ll), dtype=np.float64)
-        min_ch = np.asarray(tr.minutes(c_key, c_ll, self.vol_key, self.vol_ll), dtype=np.float64)
-        reach, out_km, back_km, out_m, back_m = km_hc, km_hc, km_ch, min_hc, min_ch
-        if spec.dest is not None:
-            d_ll = np.array(spec.dest, dtype=np.float64)
-            km_cd = float(tr.km(c_key, c_ll, spec.need_id, d_ll))
-            km_dc = float(tr.km(spec.need_id, d_ll, c_key, c_ll))
-            reach = np.maximum(km_hc, tr.km(self.vol_key, self.vol_ll, spec.need_id, d_ll))
-            out_km, back_km = km_hc + km_cd, km_dc + km_ch
-            out_m = min_hc + float(tr.minutes(c_key, c_ll, spec.need_id, d_ll))
-            back_m = float(tr.minutes(spec.need_id, d_ll, c_key, c_ll)) + min_ch
-        out_i = np.ceil(np.asarray(out_m) - 1e-9).astype(np.int64)
-        back_i = np.ceil(np.asarray(back_m) - 1e-9).astype(np.int64)
-        s1 = np.fromiter((spec.skills <= s for s in self.vol_skills), bool, n)
-        s2 = s1 & (
-            np.fromiter((bool(spec.languages & s) for s in self.vol_langs), bool, n)
-            if spec.languages
-            else True
-        )
-        s3 = s2 & (reach <= self.max_km + 1e-9)
-        lo_g, hi_g = -(-lo // g) * g, (hi // g) * g
-        day0 = spec.day * MINUTES_PER_DAY
-        starts = np.arange(lo_g, hi_g + 1, g, dtype=np.int64) + day0
-        avail = np.zeros((n, len(starts)), dtype=bool)
-        dow = (self.problem.horizon.first.weekday() + spec.day) % 7
-        w = np.flatnonzero(s3[self.win_vol] & (self.win_dow == dow))
-        w = w[~self.unavailable[self.win_vol[w], spec.day]]
-        if len(w) and len(starts):
-            wv = self.win_vol[w]
-            rel = starts - day0
-            ok = (rel[None, :] >= (self.win_lo[w] + out_i[wv])[:, None]) & (
-                rel[None, :] <= (self.win_hi[w] - spec.duration - back_i[wv])[:, None]
-            )
-            np.logical_or.at(avail, wv, ok)
-        s4: BoolArray = np.asarray(avail.any(axis=1), dtype=bool)
-        s5: BoolArray = s4.copy()
-        s5[self.excluded[spec.client]] = False
-        s6 = s5
+        vols, g = self.volunteers, self.grid
+        dest = None if spec.dest is None else (spec.need_id, np.array(spec.dest, dtype=np.float64))
+        trip = trips(
+            self.travel, vols.key, vols.ll,
+            self.client_ids[spec.client], self.client_ll[spec.client], dest,
+        )  # fmt: skip
+        helpers = None
         if cont == "strict" and spec.client in self.helped_any:
-            s6 = np.zeros(n, dtype=bool)
-            s6[list(self.helped.get(spec.client, ()))] = True
-            s6 &= s5
-        stages = [
-            ("skills", s1), ("languages", s2), ("distance", s3),
-            ("availability", s4), ("exclusions", s5), ("continuity", s6),
-        ]  # fmt: skip
+            helpers = sorted(self.helped.get(spec.client, ()))
+        f = reachable(vols, trip, spec.skills, spec.languages).on_day(
+            spec.day, lo, hi, spec.duration, g,
+            excluded=self.excluded[spec.client] + self.declined.get(spec.task, []),
+            helpers=helpers,
+        )  # fmt: skip
+        rel = np.arange(-(-lo // g) * g, (hi // g) * g + 1, g, dtype=np.int64)
+        stages = [(name, m) for (name, _), m in zip(FUNNEL_STAGES, f.masks, strict=True)]
         return Candidates(
-            spec, stages, out_i, back_i, np.asarray(out_km + back_km, dtype=np.float64),
-            starts, avail,
+            spec, stages, trip.out_min, trip.back_min, trip.km,
+            rel + spec.day * MINUTES_PER_DAY, f.available(rel),
         )  # fmt: skip
 
     # -- exact fit against a plan ----------------------------------------------------------
@@ -299,8 +322,19 @@ def when_text(problem: Problem, spec: TaskSpec) -> str:
 
 
 def problem_for_plan(registry: Registry, plan: Any, travel: TravelModel | None = None) -> Problem:
-    """Rebuild the :class:`Problem` a plan was made for, from its metadata."""
-    hz = Horizon.parse(f"{plan.metadata['first_day']}..{plan.metadata['last_day']}")
+    """Rebuild the :class:`Problem` a plan was made for, from its metadata.
+
+    A re-planned plan (``plan.metadata["replan"]``) also brings back its
+    declined (task, volunteer) pairs and its withdrawn tasks.
+    """
+    meta = plan.metadata
+    hz = Horizon.parse(f"{meta['first_day']}..{meta['last_day']}")
+    replanned = meta.get("replan") or {}
     return build_problem(
-        registry, hz, grid=int(plan.metadata.get("grid_minutes", 5)), travel=travel
+        registry,
+        hz,
+        grid=int(meta.get("grid_minutes", 5)),
+        travel=travel,
+        forbid=[(str(t), str(v)) for t, v in replanned.get("declined", ())],
+        skip_tasks=[str(t) for t in replanned.get("withdrawn_tasks", ())],
     )

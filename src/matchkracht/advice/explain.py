@@ -19,10 +19,12 @@ from matchkracht.advice.candidates import (
 )
 from matchkracht.advice.fixes import find_fix, verify_fix
 from matchkracht.data.geo import TravelModel
+from matchkracht.data.parsing import format_minutes
 from matchkracht.data.registry import Registry
-from matchkracht.plan.reasons import plural
 from matchkracht.problem.core import BoolArray, IntArray, Problem
 from matchkracht.problem.occupancy import Occupancy
+from matchkracht.texts import check_lang, plural_text, text
+from matchkracht.texts import when_text as when_in
 
 __all__ = ["EXPLAIN_COLUMNS", "Explanation", "explain_plan", "explain_tasks"]
 
@@ -57,25 +59,32 @@ class Explanation:
     competitors_text: str
 
 
-def _funnel_line(index: VolunteerIndex, cand: Candidates) -> str:
+def _funnel_line(index: VolunteerIndex, cand: Candidates, lang: str = "en") -> str:
     spec = cand.spec
     c = cand.counts()
-    parts = [plural(index.n, "volunteer")]
+    parts = [plural_text(index.n, "volunteer", lang)]
     if spec.skills:
-        parts.append(f"{c['skills']} with {'+'.join(sorted(spec.skills))}")
+        parts.append(
+            text("funnel_skills", lang, n=c["skills"], skills="+".join(sorted(spec.skills)))
+        )
     if spec.languages:
-        parts.append(f"{c['languages']} speak {' or '.join(sorted(spec.languages))}")
-    parts.append(f"{c['distance']} within their max_km")
-    parts.append(f"{c['availability']} free {when_text(index.problem, spec)} incl. travel")
+        langs = text("or", lang).join(sorted(spec.languages))
+        parts.append(text("funnel_languages", lang, n=c["languages"], languages=langs))
+    parts.append(text("funnel_distance", lang, n=c["distance"]))
+    when = when_text(index.problem, spec)
+    if lang != "en":
+        weekday = index.problem.horizon.first.weekday() + spec.day
+        when = when_in(weekday, format_minutes(spec.lo), format_minutes(spec.hi), lang)
+    parts.append(text("funnel_availability", lang, n=c["availability"], when=when))
     if c["exclusions"] != c["availability"]:
-        parts.append(f"{c['exclusions']} not excluded by the client")
+        parts.append(text("funnel_exclusions", lang, n=c["exclusions"]))
     if c["continuity"] != c["exclusions"]:
-        parts.append(f"{c['continuity']} who helped before (strict continuity)")
+        parts.append(text("funnel_continuity", lang, n=c["continuity"]))
     return "; ".join(parts)
 
 
 def explain_tasks(
-    index: VolunteerIndex, state: Occupancy, tasks: list[int] | IntArray
+    index: VolunteerIndex, state: Occupancy, tasks: list[int] | IntArray, lang: str = "en"
 ) -> list[Explanation]:
     """An :class:`Explanation` for each of ``tasks`` against the plan in ``state``.
 
@@ -87,6 +96,8 @@ def explain_tasks(
         The plan.
     tasks
         Problem task indices (normally the unmatched ones).
+    lang
+        ``"en"`` (default) or ``"nl"`` for the funnel and competitor texts.
     """
     p = index.problem
     out: list[Explanation] = []
@@ -118,12 +129,9 @@ def explain_tasks(
                 hi = int(s.max() + spec.duration + cand.back_min[v]) if len(s) else 0
                 blockers[v] = state.blocking(v, lo, hi)
         funnel = {"volunteers": index.n, **cand.counts()}
-        text = _funnel_line(index, cand)
+        line = _funnel_line(index, cand, lang)
         if len(elig):
-            text += (
-                f"; of these {len(at_cap)} at their weekly cap, {len(busy)} busy at that time, "
-                f"{len(free)} free"
-            )
+            line += text("funnel_split", lang, at_cap=len(at_cap), busy=len(busy), free=len(free))
         ranked = sorted(
             blockers.items(),
             key=lambda kv: (len(kv[1]), -max((int(p.task_priority[b]) for b in kv[1]), default=9)),
@@ -135,19 +143,18 @@ def explain_tasks(
         for v, bl in ranked[:5]:
             if not bl:
                 continue
-            why = "at cap with" if v in at_cap else "busy with"
-            tasks_txt = ", ".join(
-                f"{p.task_ids[b]} (priority {int(p.task_priority[b])})" for b in bl
-            )
+            why = text("at_cap_with" if v in at_cap else "busy_with", lang)
+            prio = text("priority", lang)
+            tasks_txt = ", ".join(f"{p.task_ids[b]} ({prio} {int(p.task_priority[b])})" for b in bl)
             shown.append(f"{index.vol_ids[v]} {why} {tasks_txt}")
         ctext = "; ".join(shown)
         if len(ranked) > 5:
-            ctext += f"; and {len(ranked) - 5} more"
+            ctext += text("and_n_more", lang, n=len(ranked) - 5)
         out.append(
             Explanation(
                 p.task_ids[t],
                 funnel,
-                text,
+                line,
                 tuple(index.vol_ids[v] for v in at_cap),
                 tuple(index.vol_ids[v] for v in busy),
                 tuple(index.vol_ids[v] for v in free),
@@ -174,6 +181,7 @@ def explain_plan(
     fixes: bool = True,
     resolve: bool = True,
     verify: bool = False,
+    lang: str = "en",
 ) -> pd.DataFrame:
     """Every unmatched task of ``plan`` with its funnel, competitors and a verified fix.
 
@@ -195,6 +203,9 @@ def explain_plan(
     verify
         Also apply every fix to a copy of the registry and plan and run
         :func:`matchkracht.plan.check` on the result (slower; exact checks are the default).
+    lang
+        ``"en"`` (default) or ``"nl"``: the funnel and competitor texts (the
+        ``fix`` texts stay English).
 
     Returns
     -------
@@ -202,13 +213,14 @@ def explain_plan(
         ``plan.unmatched``'s columns, then ``funnel, at_cap, busy, free,
         competitors, fix_kind, fix, fix_verified, fix_changes``. Ids only.
     """
+    check_lang(lang)
     p = problem if problem is not None else problem_for_plan(registry, plan, travel)
     index = VolunteerIndex(p, registry, travel)
     state = plan.occupancy(p)
     t_index = {t: i for i, t in enumerate(p.task_ids)}
     u = plan.unmatched.copy().reset_index(drop=True)
     tasks = [t_index[str(t)] for t in u["task_id"]]
-    exps = explain_tasks(index, state, tasks)
+    exps = explain_tasks(index, state, tasks, lang)
     u["funnel"] = [e.funnel_text for e in exps]
     u["at_cap"] = [len(e.at_cap) for e in exps]
     u["busy"] = [len(e.busy) for e in exps]

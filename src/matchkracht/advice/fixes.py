@@ -17,8 +17,9 @@ the first that provably covers the task:
    for, living at the client's place, free on that day for the window plus travel.
 
 Changes 1–4 and 6 are checked *exactly* against the current plan with nothing
-else moving (:meth:`~matchkracht.advice.explain.VolunteerIndex.fit`: skills, languages,
-distance, availability incl. travel, unavailable dates, overlap, weekly caps,
+else moving (the eligibility funnel — skills, languages, distance, availability incl.
+travel, unavailable dates, exclusions, declined tasks, strict continuity — then
+:meth:`~matchkracht.advice.candidates.VolunteerIndex.fit`: overlap, weekly caps,
 ``max_team``); change 5 is a local re-solve (one other task re-placed, also
 checked exactly). :func:`apply_fix` applies a fix to copies of the registry and
 the plan, and :func:`verify_fix` then runs the independent
@@ -42,12 +43,12 @@ from matchkracht.advice.candidates import (
     when_text,
 )
 from matchkracht.data.geo import TravelModel
-from matchkracht.data.models import Volunteer
 from matchkracht.data.parsing import format_minutes
 from matchkracht.data.registry import Registry
 from matchkracht.plan.check import check
 from matchkracht.plan.result import Plan
 from matchkracht.problem.core import MINUTES_PER_DAY, PRIORITY_WEIGHTS, Problem
+from matchkracht.problem.eligibility import trips
 from matchkracht.problem.occupancy import Occupancy
 
 __all__ = [
@@ -427,25 +428,20 @@ def synthetic_volunteer(
     p = index.problem
     c_ll = index.client_ll[spec.client]
     home = np.array([lat if lat is not None else c_ll[0], lon if lon is not None else c_ll[1]])
-    tr = index.travel
-    key = np.array([volunteer_id], dtype=object)
-    ckey = index.client_ids[spec.client]
-    out = float(tr.minutes(key, home[None, :], ckey, c_ll)[0])
-    back = float(tr.minutes(ckey, c_ll, key, home[None, :])[0])
-    reach = float(tr.km(key, home[None, :], ckey, c_ll)[0])
-    if spec.dest is not None:
-        d = np.array(spec.dest)
-        out += float(tr.minutes(ckey, c_ll, spec.need_id, d))
-        back += float(tr.minutes(spec.need_id, d, ckey, c_ll))
-        reach = max(reach, float(tr.km(key, home[None, :], spec.need_id, d)[0]))
+    dest = None if spec.dest is None else (spec.need_id, np.array(spec.dest, dtype=np.float64))
+    trip = trips(
+        index.travel, np.array([volunteer_id], dtype=object), home[None, :],
+        index.client_ids[spec.client], c_ll, dest,
+    )  # fmt: skip
+    out, back, reach = int(trip.out_min[0]), int(trip.back_min[0]), float(trip.reach_km[0])
     if window is None:
-        lo = max(0, (spec.lo - math.ceil(out) - 4) // 5 * 5)
-        hi = min(MINUTES_PER_DAY, -(-(spec.hi + spec.duration + math.ceil(back) + 4) // 5) * 5)
+        lo = max(0, (spec.lo - out - 4) // 5 * 5)
+        hi = min(MINUTES_PER_DAY, -(-(spec.hi + spec.duration + back + 4) // 5) * 5)
         window = (lo, hi)
     dows = days if days is not None else ((p.horizon.first.weekday() + spec.day) % 7,)
     end = "24:00" if window[1] >= MINUTES_PER_DAY else format_minutes(window[1])
     avail = "; ".join(f"{_DAYS[d]} {format_minutes(window[0])}-{end}" for d in dows)
-    occupied_h = (spec.duration + math.ceil(out) + math.ceil(back)) / 60
+    occupied_h = (spec.duration + out + back) / 60
     langs = sorted(spec.languages)
     return {
         "volunteer_id": volunteer_id,
@@ -457,36 +453,6 @@ def synthetic_volunteer(
         "max_km": float(max(15.0, math.ceil(reach + 0.5))),
         "max_hours_per_week": float(max(6.0, math.ceil(occupied_h))),
     }
-
-
-def index_with(index: VolunteerIndex, rows: list[dict[str, Any]]) -> VolunteerIndex:
-    """A copy of ``index`` whose volunteers are only ``rows`` (new recruits, no plan)."""
-    recs = [Volunteer.model_validate({k: v for k, v in r.items() if v is not None}) for r in rows]
-    new = object.__new__(VolunteerIndex)
-    new.__dict__.update(index.__dict__)
-    n = len(recs)
-    hz = index.problem.horizon
-    new.vol_ids = tuple(r.volunteer_id for r in recs)
-    new.vol_index = {v: i for i, v in enumerate(new.vol_ids)}
-    new.n = n
-    new.vol_key = np.array(new.vol_ids, dtype=object)
-    new.vol_ll = np.array([[r.lat, r.lon] for r in recs], dtype=np.float64).reshape(n, 2)
-    new.vol_skills = [r.skills for r in recs]
-    new.vol_langs = [r.languages for r in recs]
-    new.max_km = np.array([r.max_km for r in recs], dtype=np.float64)
-    new.max_tasks = np.array([r.max_tasks_per_week for r in recs], dtype=np.int64)
-    new.max_minutes = np.array(
-        [math.floor(r.max_hours_per_week * 60 + 1e-9) for r in recs], dtype=np.int64
-    )
-    new.unavailable = np.array(
-        [[r.is_unavailable(d) for d in hz.days] for r in recs], dtype=bool
-    ).reshape(n, hz.num_days)
-    win = [(i, w.day, w.start, w.end) for i, r in enumerate(recs) for w in r.availability]
-    arr = np.array(win, dtype=np.int64).reshape(-1, 4)
-    new.win_vol, new.win_dow, new.win_lo, new.win_hi = (np.asarray(c) for c in arr.T)
-    new.excluded = [[] for _ in index.client_ids]
-    new.helped = {}  # recruits never helped anyone (helped_any is kept)
-    return new
 
 
 def empty_state(index: VolunteerIndex) -> Occupancy:
@@ -502,7 +468,7 @@ def _recruit(index: VolunteerIndex, state: Occupancy, cand: Candidates) -> Fix |
     spec = cand.spec
     k = spec.needed
     rows = [synthetic_volunteer(f"NEW-{spec.task_id}-{i + 1}", spec, index) for i in range(k)]
-    sub = index_with(index, rows)
+    sub = index.with_volunteers(rows)
     c2 = sub.candidates(spec)
     st = empty_state(sub)
     st.team = state.team  # faces already new to a max_team need in this plan

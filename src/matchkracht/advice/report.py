@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from matchkracht.texts import check_lang, number, text
+
 __all__ = ["write_report"]
 
 _DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -73,10 +75,10 @@ def _plots(signals: pd.DataFrame, trend: pd.DataFrame | None) -> dict[str, bytes
     return out
 
 
-def _md_table(df: pd.DataFrame, columns: list[str]) -> str:
+def _md_table(df: pd.DataFrame, columns: list[str], none: str = "none") -> str:
     cols = [c for c in columns if c in df.columns]
     if df.empty or not cols:
-        return "_none_\n"
+        return f"_{none}_\n"
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for rec in df[cols].itertuples(index=False):
         cells = [str(x).replace("|", "/").replace("\n", " ") for x in rec]
@@ -93,6 +95,7 @@ def write_report(
     advice: pd.DataFrame | None = None,
     trend: pd.DataFrame | None = None,
     timings: dict[str, float] | None = None,
+    lang: str = "en",
 ) -> tuple[Path, Path]:
     """Write ``report.md`` (+ PNG plots) and a self-contained ``report.html`` into ``out``.
 
@@ -112,33 +115,37 @@ def write_report(
         :func:`matchkracht.advice.signals.signal_trend`, if computed.
     timings
         Seconds of the steps (solve, explain, advice re-solves), shown as given.
+    lang
+        ``"en"`` (default) or ``"nl"``: headings and texts (table columns and
+        plot labels stay English).
 
     Returns
     -------
     (pathlib.Path, pathlib.Path)
         The markdown and HTML files.
     """
+    check_lang(lang)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     plots = _plots(signals, trend)
     for name, data in plots.items():
         (folder / f"{name}.png").write_bytes(data)
     m = plan.metrics
-    head = (
-        f"Horizon {plan.metadata.get('horizon', '?')}: {m['covered']} of {m['tasks']} tasks "
-        f"covered ({m['coverage']:.1%}), weighted coverage {m['weighted_coverage']:.1%}; "
-        f"{len(explanations)} unmatched."
-    )
+    head = text(
+        "rep_head", lang, horizon=plan.metadata.get("horizon", "?"), covered=m["covered"],
+        tasks=m["tasks"], share=number(m["coverage"], lang, percent=True),
+        weighted=number(m["weighted_coverage"], lang, percent=True), unmatched=len(explanations),
+    )  # fmt: skip
     fixed = (
         explanations[explanations.get("fix_kind", pd.Series(dtype=str)) != "none"]
         if len(explanations)
         else explanations
     )
     sections: list[tuple[str, str, pd.DataFrame | None, list[str]]] = [
-        ("Summary", head, None, []),
+        ("summary", head, None, []),
         (
-            "Unmet demand by skill, weekday, part of day and village",
-            "Groups with at least one unmet task, largest priority weight first.",
+            "signals",
+            text("rep_signals_text", lang),
             signals,
             [
                 "skill",
@@ -152,15 +159,14 @@ def write_report(
             ],
         ),
         (
-            "Recruitment advice",
-            "Each recruit is a synthetic volunteer; the gain is measured on a verified plan "
-            "(re-solve, or the current plan with the recruit added, whichever is better).",
+            "advice",
+            text("rep_advice_text", lang),
             advice if advice is not None else pd.DataFrame(),
             ["rank", "advice", "gain_tasks", "gain_exact_tasks", "gain_resolve_tasks", "verified"],
         ),
         (
-            "Why each task is unmatched, and what would fix it",
-            f"{len(fixed)} of {len(explanations)} unmatched tasks have a verified fix.",
+            "explain",
+            text("rep_explain_text", lang, fixed=len(fixed), total=len(explanations)),
             explanations,
             ["task_id", "reason_code", "funnel", "competitors", "fix_kind", "fix", "fix_verified"],
         ),
@@ -172,9 +178,8 @@ def write_report(
         sections.insert(
             2,
             (
-                "Trend",
-                "Past weeks are estimates: history holds only help given, so a past week's "
-                "unmet count is the current needs' occurrences that week minus the history rows.",
+                "trend",
+                text("rep_trend_text", lang),
                 per_week,
                 ["week", "estimated", "tasks", "covered", "unmet"],
             ),
@@ -183,36 +188,39 @@ def write_report(
         t = pd.DataFrame(
             {"step": list(timings), "seconds": [round(v, 3) for v in timings.values()]}
         )
-        sections.append(("Timings", "Wall-clock seconds.", t, ["step", "seconds"]))
-    md = ["# matchkracht signals report", ""]
+        sections.append(("timings", text("rep_timings_text", lang), t, ["step", "seconds"]))
+    md = [f"# {text('rep_title', lang)}", ""]
     body = []
-    for title, text, df, cols in sections:
-        md += [f"## {title}", "", text, ""]
-        body.append(f"<h2>{html.escape(title)}</h2><p>{html.escape(text)}</p>")
-        if title == "Unmet demand by skill, weekday, part of day and village":
+    for key, intro, df, cols in sections:
+        title = text(f"rep_{key}", lang)
+        md += [f"## {title}", "", intro, ""]
+        body.append(f"<h2>{html.escape(title)}</h2><p>{html.escape(intro)}</p>")
+        if key == "signals":
             for name in ("unmet_heatmap", "unmet_by_skill"):
                 md += [f"![{name}]({name}.png)", ""]
                 b64 = base64.b64encode(plots[name]).decode("ascii")
                 body.append(f'<img alt="{name}" src="data:image/png;base64,{b64}">')
-        if title == "Trend" and "unmet_trend" in plots:
+        if key == "trend" and "unmet_trend" in plots:
             md += ["![unmet_trend](unmet_trend.png)", ""]
             b64 = base64.b64encode(plots["unmet_trend"]).decode("ascii")
             body.append(f'<img alt="unmet_trend" src="data:image/png;base64,{b64}">')
         if df is not None:
-            md += [_md_table(df, cols), ""]
+            md += [_md_table(df, cols, text("rep_none", lang)), ""]
             shown = df[[c for c in cols if c in df.columns]]
             body.append(
-                shown.to_html(index=False, escape=True, border=0) if len(shown) else "<p>none</p>"
+                shown.to_html(index=False, escape=True, border=0)
+                if len(shown)
+                else f"<p>{text('rep_none', lang)}</p>"
             )
     md_path = folder / "report.md"
     md_path.write_text("\n".join(md), encoding="utf-8")
     page = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>matchkracht signals</title>"
+        f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(text('rep_title', lang))}</title>"
         "<style>body{font-family:sans-serif;max-width:70em;margin:auto}"
         "table{border-collapse:collapse;font-size:85%}td,th{border:1px solid #ccc;padding:2px 5px}"
-        "</style></head><body><h1>matchkracht signals report</h1>"
-        + "".join(body)
-        + "</body></html>"
+        "</style></head><body>"
+        f"<h1>{html.escape(text('rep_title', lang))}</h1>" + "".join(body) + "</body></html>"
     )
     html_path = folder / "report.html"
     html_path.write_text(page, encoding="utf-8")

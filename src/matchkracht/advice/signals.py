@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from matchkracht.advice.candidates import TaskSpec, VolunteerIndex, problem_for_plan
-from matchkracht.advice.fixes import empty_state, index_with, synthetic_volunteer
+from matchkracht.advice.fixes import empty_state, synthetic_volunteer
 from matchkracht.api import match
 from matchkracht.data.geo import TravelModel
 from matchkracht.data.horizon import Horizon
@@ -307,7 +307,7 @@ def recruitment_advice(
         row = _recruit_row(index, specs, g)
         recruits[str(row["volunteer_id"])] = row
         # exact: the recruit takes unmatched tasks, heaviest first, nothing else moves
-        sub = index_with(index, [row])
+        sub = index.with_volunteers([row])
         st = empty_state(sub)
         st.team = {k: set(v) for k, v in state.team.items()}
         gain_exact, gain_exact_w = 0, 0

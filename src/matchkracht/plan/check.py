@@ -25,6 +25,11 @@ __all__ = ["VIOLATION_COLUMNS", "check"]
 
 VIOLATION_COLUMNS = ["rule", "task_id", "volunteer_id", "detail"]
 _WEIGHTS = {1: 4, 2: 2, 3: 1}
+#: ``max_team`` counts the need's helpers of the 3 weeks before the horizon
+#: (a 4-week window). The checker keeps its own number on purpose: it shares no
+#: code with the problem it checks (``problem.core.TEAM_WINDOW_DAYS - 7``), so a
+#: wrong window there shows up here instead of being copied.
+_TEAM_PAST_DAYS = 21
 
 
 def _minutes(ts: Any) -> float:
@@ -211,7 +216,7 @@ def check(
                 f"{minutes / 60:.2f} h in ISO week {wk[0]}-W{wk[1]:02d} > {v.max_hours_per_week}",
             )
     # max_team: distinct volunteers per need over 4 weeks, history included
-    team_from = first - timedelta(days=21)
+    team_from = first - timedelta(days=_TEAM_PAST_DAYS)
     past: dict[str, set[str]] = defaultdict(set)
     for h in registry.history_records:
         if team_from <= h.date < first:

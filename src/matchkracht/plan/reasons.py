@@ -8,6 +8,7 @@ Reasons name ids, days and times only, never names or addresses.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from matchkracht.data.parsing import format_minutes
 from matchkracht.data.registry import Registry
 from matchkracht.problem.core import FUNNEL_STAGES, IntArray, Problem
 from matchkracht.problem.occupancy import Occupancy
+from matchkracht.texts import check_lang, reason_sentence, when_text
 
 __all__ = ["DAY_NAMES", "Reason", "explain_unmatched", "plural"]
 
@@ -35,7 +37,9 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -> dict[int, Reason]:
+def explain_unmatched(
+    problem: Problem, registry: Registry, options: IntArray, lang: str = "en"
+) -> dict[int, Reason]:
     """A :class:`Reason` for every task not covered by ``options``.
 
     The first funnel stage (skills → languages → distance → availability →
@@ -43,7 +47,9 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
     needs gives the reason. When enough volunteers are eligible, each is
     classified against the plan: at a weekly cap (``capacity``) or busy at every
     possible start (``conflict``); the larger group names the reason.
+    ``lang="nl"`` gives the sentences in Dutch (:func:`matchkracht.texts.reason_sentence`).
     """
+    check_lang(lang)
     p = problem
     counts = np.bincount(p.opt_task[options], minlength=p.num_tasks)
     uncovered = np.flatnonzero(counts < p.task_needed)
@@ -72,6 +78,8 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
             text = who + _funnel_text(
                 code, prev, funnel[failed], need.required_skills, need.languages, need.kind, when, k
             )
+            if lang != "en":
+                text = _localized(lang, code, p, t, k, need, before=prev, after=funnel[failed])
             out[t] = Reason(code, text[0].upper() + text[1:], fcounts)
             continue
         n_cap = n_conf = n_free = n_team = 0
@@ -117,12 +125,22 @@ def explain_unmatched(problem: Problem, registry: Registry, options: IntArray) -
                 if k > 1
                 else f"; {n_free} {'is' if n_free == 1 else 'are'} free but the solve stopped before using them"
             )
-        out[t] = Reason(
-            code,
-            text[0].upper() + text[1:] + ".",
-            {**fcounts, "at_cap": n_cap, "busy": n_conf, "free": n_free, "team_full": n_team},
-        )
+        extra = {"at_cap": n_cap, "busy": n_conf, "free": n_free, "team_full": n_team}
+        text = text[0].upper() + text[1:] + "."
+        if lang != "en":
+            text = _localized(lang, code, p, t, k, need, eligible=eligible, **extra)
+        out[t] = Reason(code, text, {**fcounts, **extra})
     return out
+
+
+def _localized(lang: str, code: str, p: Problem, t: int, k: int, need: Any, **counts: int) -> str:
+    """The reason of task ``t`` in ``lang`` (see :mod:`matchkracht.texts`)."""
+    weekday = p.horizon.first.weekday() + int(p.task_day[t])
+    lo, hi = format_minutes(int(p.task_window_lo[t])), format_minutes(int(p.task_window_hi[t]))
+    return reason_sentence(
+        code, lang, when=when_text(weekday, lo, hi, lang), needed=k,
+        skills=need.required_skills, languages=need.languages, kind=need.kind, **counts,
+    )  # fmt: skip
 
 
 def _funnel_text(

@@ -17,6 +17,7 @@ from matchkracht.plan.reasons import explain_unmatched
 from matchkracht.problem.core import KINDS, MINUTES_PER_DAY, Problem
 from matchkracht.problem.occupancy import Occupancy
 from matchkracht.solver.base import Solution
+from matchkracht.texts import REASON_TITLES, number, text
 
 __all__ = ["ASSIGNMENT_COLUMNS", "UNMATCHED_COLUMNS", "Plan", "build_plan"]
 
@@ -82,29 +83,50 @@ class Plan:
             mins("return"),
         )
 
-    def summary(self) -> str:
-        """A short, readable report (ids only, no personal data)."""
+    def summary(self, lang: str = "en") -> str:
+        """A short, readable report (ids only, no personal data); ``lang="nl"``: Dutch.
+
+        The unmatched lines show the ``reason`` sentences in the language the
+        plan was made with (``match(..., lang=...)``); when that differs from
+        ``lang``, the short title of the reason code in ``lang``.
+        """
         m = self.metrics
-        bound = "n/a" if m.get("bound") is None else f"{m['bound']:.1%}"
+
+        def pct(x: float, digits: int = 1) -> str:
+            return number(x, lang, digits, percent=True)
+
+        bound = text("n_a", lang) if m.get("bound") is None else pct(m["bound"])
         lines = [
-            f"matchkracht plan for {self.metadata.get('horizon', '?')} ({m['status']}, "
-            f"{m['solve_seconds']:.2f} s, engine {m.get('engine', '?')})",
-            f"  tasks covered      {m['covered']} of {m['tasks']} ({m['coverage']:.1%})",
-            f"  weighted coverage  {m['weighted_coverage']:.1%} (proven bound {bound})",
-            f"  continuity         {m['continuity']:.1%} of assignments by a familiar volunteer",
-            f"  travel             {m['travel_km']:.1f} km",
-            f"  load               max {m['max_load']:.0%} of a weekly cap"
-            f" (busiest week {m.get('max_week_load', m['max_load']):.0%}), gini {m['gini_load']:.2f}",
-        ]
+            text(
+                "plan_head", lang, horizon=self.metadata.get("horizon", "?"), status=m["status"],
+                seconds=m["solve_seconds"], engine=m.get("engine", "?"),
+            ),
+            "  " + text("covered", lang, covered=m["covered"], tasks=m["tasks"], share=pct(m["coverage"])),
+            "  " + text("weighted", lang, share=pct(m["weighted_coverage"]), bound=bound),
+            "  " + text("continuity_line", lang, share=pct(m["continuity"])),
+            "  " + text("travel_line", lang, km=number(m["travel_km"], lang)),
+            "  " + text(
+                "load_line", lang, load=pct(m["max_load"], 0),
+                week=pct(m.get("max_week_load", m["max_load"]), 0),
+                gini=number(m["gini_load"], lang, 2),
+            ),
+        ]  # fmt: skip
         if len(self.unmatched):
             counts = self.unmatched["reason_code"].value_counts()
             lines.append(
-                "  unmatched          " + ", ".join(f"{c} {code}" for code, c in counts.items())
+                "  "
+                + text("unmatched_line", lang)
+                + ", ".join(f"{c} {code}" for code, c in counts.items())
             )
-            for rec in self.unmatched.head(10).itertuples(index=False):
-                lines.append(f"    {rec.task_id}: {rec.reason}")
+            same = self.metadata.get("lang", "en") == lang
+            head = self.unmatched.head(10)
+            for task, code, reason in zip(
+                head["task_id"], head["reason_code"], head["reason"], strict=True
+            ):
+                why = reason if same else REASON_TITLES[lang].get(str(code), str(reason))
+                lines.append(f"    {task}: {why}")
             if len(self.unmatched) > 10:
-                lines.append(f"    ... and {len(self.unmatched) - 10} more (see plan.unmatched)")
+                lines.append("    " + text("and_more", lang, n=len(self.unmatched) - 10))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -187,9 +209,17 @@ class Plan:
 
 
 def build_plan(
-    problem: Problem, solution: Solution, registry: Registry, metadata: dict[str, Any] | None = None
+    problem: Problem,
+    solution: Solution,
+    registry: Registry,
+    metadata: dict[str, Any] | None = None,
+    *,
+    lang: str = "en",
 ) -> Plan:
-    """Turn a solver :class:`~matchkracht.solver.base.Solution` into a :class:`Plan`."""
+    """Turn a solver :class:`~matchkracht.solver.base.Solution` into a :class:`Plan`.
+
+    ``lang`` is the language of the unmatched tasks' ``reason`` (``"en"`` or ``"nl"``).
+    """
     p = problem
     opts = solution.options
     base = datetime.combine(p.horizon.first, datetime.min.time())
@@ -216,7 +246,7 @@ def build_plan(
         columns=ASSIGNMENT_COLUMNS,
     )
     a = a.sort_values(["start", "task_id", "volunteer_id"], kind="stable").reset_index(drop=True)
-    reasons = explain_unmatched(p, registry, opts)
+    reasons = explain_unmatched(p, registry, opts, lang)
     un_tasks = np.array(sorted(reasons), dtype=np.int64)
     window_start = p.task_day[un_tasks] * MINUTES_PER_DAY + p.task_window_lo[un_tasks]
     u = pd.DataFrame(
@@ -239,6 +269,7 @@ def build_plan(
         "last_day": p.horizon.last.isoformat(),
         "grid_minutes": p.grid,
         "engine": solution.engine,
+        "lang": lang,
         "created": datetime.now().replace(microsecond=0).isoformat(),
         **(metadata or {}),
     }

@@ -40,18 +40,11 @@ from matchkracht.problem.core import (
     Problem,
     frozen,
 )
+from matchkracht.problem.eligibility import Volunteers, reachable, trips
 
 __all__ = ["build_problem", "dominated_options"]
 
 logger = logging.getLogger("matchkracht")
-
-
-def _tag_matrix(tag_sets: list[frozenset[str]], vocab: dict[str, int]) -> BoolArray:
-    m = np.zeros((len(tag_sets), max(len(vocab), 1)), dtype=bool)
-    for i, tags in enumerate(tag_sets):
-        for t in tags:
-            m[i, vocab[t]] = True
-    return m
 
 
 def dominated_options(
@@ -165,24 +158,8 @@ def build_problem(
     vol_index = {vid: i for i, vid in enumerate(vol_ids)}
     client_ids = tuple(c.client_id for c in clients)
     client_index = {cid: i for i, cid in enumerate(client_ids)}
-
-    skills = sorted(
-        {t for v in vols for t in v.skills} | {t for n in needs for t in n.required_skills}
-    )
-    langs = sorted({t for v in vols for t in v.languages} | {t for n in needs for t in n.languages})
-    skill_vocab = {t: i for i, t in enumerate(skills)}
-    lang_vocab = {t: i for i, t in enumerate(langs)}
-    vol_skill = _tag_matrix([v.skills for v in vols], skill_vocab)
-    vol_lang = _tag_matrix([v.languages for v in vols], lang_vocab)
-    vol_ll = np.array([[v.lat, v.lon] for v in vols], dtype=np.float64).reshape(num_vols, 2)
-    vol_key = np.array(vol_ids, dtype=object)
-    vol_max_km = np.array([v.max_km for v in vols], dtype=np.float64)
-    unavailable = np.array([[v.is_unavailable(d) for d in days] for v in vols], dtype=bool).reshape(
-        num_vols, len(days)
-    )
-    win = [(i, w.day, w.start, w.end) for i, v in enumerate(vols) for w in v.availability]
-    win_arr = np.array(win, dtype=np.int64).reshape(-1, 4)
-    win_vol, win_dow, win_lo, win_hi = win_arr.T
+    pool = Volunteers.from_records(vols, days)
+    vol_key = pool.key
 
     forbidden: dict[str, set[int]] = {}
     for task_id, vid in forbid:
@@ -214,6 +191,7 @@ def build_problem(
     t_cont: list[int] = []
     t_funnel: list[list[int]] = []
     task_ids: list[str] = []
+    forbidden_pairs: list[tuple[int, int]] = []
     p_task: list[IntArray] = []
     p_vol: list[IntArray] = []
     p_out: list[IntArray] = []
@@ -230,44 +208,15 @@ def build_problem(
         c_idx = client_index[need.client_id]
         client = clients[c_idx]
         c_ll = np.array([client.lat, client.lon], dtype=np.float64)
-        req = [skill_vocab[t] for t in need.required_skills]
-        skill_ok = vol_skill[:, req].all(axis=1) if req else np.ones(num_vols, dtype=bool)
-        if need.languages:
-            lang_ok = vol_lang[:, [lang_vocab[t] for t in need.languages]].any(axis=1)
-        else:
-            lang_ok = np.ones(num_vols, dtype=bool)
-        # distances: home -> client (-> destination) and back the same way
-        km_hc = travel.km(vol_key, vol_ll, client.client_id, c_ll)
-        km_ch = travel.km(client.client_id, c_ll, vol_key, vol_ll)
-        min_hc = travel.minutes(vol_key, vol_ll, client.client_id, c_ll)
-        min_ch = travel.minutes(client.client_id, c_ll, vol_key, vol_ll)
-        reach = km_hc
-        out_km, back_km, out_min, back_min = km_hc, km_ch, min_hc, min_ch
+        dest = None
         if need.kind == "ride" and need.dest_lat is not None and need.dest_lon is not None:
-            d_ll = np.array([need.dest_lat, need.dest_lon], dtype=np.float64)
-            km_cd = float(travel.km(client.client_id, c_ll, need.need_id, d_ll))
-            km_dc = float(travel.km(need.need_id, d_ll, client.client_id, c_ll))
-            min_cd = float(travel.minutes(client.client_id, c_ll, need.need_id, d_ll))
-            min_dc = float(travel.minutes(need.need_id, d_ll, client.client_id, c_ll))
-            reach = np.maximum(km_hc, travel.km(vol_key, vol_ll, need.need_id, d_ll))
-            out_km, back_km = km_hc + km_cd, km_dc + km_ch
-            out_min, back_min = min_hc + min_cd, min_dc + min_ch
-        out_i = np.ceil(np.asarray(out_min) - 1e-9).astype(np.int64)
-        back_i = np.ceil(np.asarray(back_min) - 1e-9).astype(np.int64)
-        far_ok = reach <= vol_max_km + 1e-9
-        s1 = skill_ok
-        s2 = s1 & lang_ok
-        s3 = s2 & far_ok
-        not_excluded = np.ones(num_vols, dtype=bool)
-        excl = [vol_index[v] for v in client.excluded_volunteers]
-        not_excluded[excl] = False
-        cont_ok = np.ones(num_vols, dtype=bool)
-        if need.continuity == "strict" and helped.get(c_idx):
-            cont_ok[:] = False
-            cont_ok[list(helped[c_idx])] = True
-        w_sel = np.flatnonzero(s3[win_vol])
-        lo_t = math.ceil(need.window[0] / grid) * grid
-        hi_t = (need.window[1] // grid) * grid
+            dest = (need.need_id, np.array([need.dest_lat, need.dest_lon], dtype=np.float64))
+        trip = trips(travel, vol_key, pool.ll, client.client_id, c_ll, dest)
+        reach = reachable(pool, trip, need.required_skills, need.languages)
+        excluded = [vol_index[v] for v in client.excluded_volunteers]
+        helpers = (
+            sorted(helped[c_idx]) if need.continuity == "strict" and helped.get(c_idx) else None
+        )
         dur = need.duration_min
         for day in occurrences:
             task_id = f"{need.need_id}@{day.isoformat()}"
@@ -287,48 +236,22 @@ def build_problem(
             t_needed.append(need.volunteers_needed)
             t_kind.append(KINDS.index(need.kind))
             t_cont.append(CONTINUITY_CODES[need.continuity])
-            w = w_sel[(win_dow[w_sel] == day.weekday()) & ~unavailable[win_vol[w_sel], d_idx]]
-            wv = win_vol[w]
-            lo = np.maximum(lo_t, win_lo[w] + out_i[wv])
-            lo = -((-lo) // grid) * grid
-            hi = np.minimum(hi_t, win_hi[w] - dur - back_i[wv])
-            hi = (hi // grid) * grid
-            ok = lo <= hi
-            w, wv, lo, hi = w[ok], wv[ok], lo[ok], hi[ok]
-            s4 = np.zeros(num_vols, dtype=bool)
-            s4[wv] = True
-            s5 = s4 & not_excluded
-            if task_id in forbidden:
-                s5[list(forbidden[task_id])] = False
-            s6 = s5 & cont_ok
-            t_funnel.append(
-                [
-                    int(s1.sum()),
-                    int(s2.sum()),
-                    int(s3.sum()),
-                    int(s4.sum()),
-                    int(s5.sum()),
-                    int(s6.sum()),
-                ]
-            )
-            keep = s6[wv]
-            wv, lo, hi = wv[keep], lo[keep], hi[keep]
-            if len(wv) == 0:
+            declined = sorted(forbidden.get(task_id, ()))
+            forbidden_pairs.extend((t_idx, v) for v in declined)
+            f = reach.on_day(
+                d_idx, need.window[0], need.window[1], dur, grid,
+                excluded=excluded + declined, helpers=helpers,
+            )  # fmt: skip
+            t_funnel.append(f.counts())
+            pv, pair_of_opt, ks = f.options()
+            if len(pv) == 0:
                 continue
-            counts = (hi - lo) // grid + 1
-            rep_v = np.repeat(wv, counts)
-            offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            starts = np.repeat(lo, counts) + grid * offs
-            key = np.unique(rep_v * (2 * MINUTES_PER_DAY) + starts)
-            kv, ks = key // (2 * MINUTES_PER_DAY), key % (2 * MINUTES_PER_DAY)
-            pv = np.unique(kv)
-            pair_of_opt = np.searchsorted(pv, kv) + num_pairs
             p_task.append(np.full(len(pv), t_idx, dtype=np.int64))
             p_vol.append(pv)
-            p_out.append(out_i[pv])
-            p_back.append(back_i[pv])
-            p_km.append(np.asarray(out_km)[pv] + np.asarray(back_km)[pv])
-            o_pair.append(pair_of_opt)
+            p_out.append(trip.out_min[pv])
+            p_back.append(trip.back_min[pv])
+            p_km.append(trip.km[pv])
+            o_pair.append(pair_of_opt + num_pairs)
             o_start.append(ks + d_idx * MINUTES_PER_DAY)
             num_pairs += len(pv)
 
@@ -422,7 +345,7 @@ def build_problem(
             ).reshape(-1, 2),
             np.float64,
         ),
-        vol_ll=frozen(vol_ll, np.float64),
+        vol_ll=frozen(pool.ll, np.float64),
         vol_max_tasks=frozen([v.max_tasks_per_week for v in vols], np.int64),
         vol_max_minutes=frozen(
             [math.floor(v.max_hours_per_week * 60 + 1e-9) for v in vols], np.int64
@@ -445,6 +368,7 @@ def build_problem(
         ),
         opt_previous=frozen(prev_mask, bool),
         opt_locked=frozen(lock_mask, bool),
+        forbidden=frozen(np.array(forbidden_pairs, dtype=np.int64).reshape(-1, 2), np.int64),
         meta={
             "travel": type(travel).__name__,
             "options_before_pruning": num_options_all,

@@ -115,6 +115,9 @@ class Problem:
     opt_previous: BoolArray
     opt_locked: BoolArray
     meta: dict[str, Any] = field(default_factory=dict)
+    #: ``(k, 2)`` (task, volunteer) index pairs that may not be matched (declined
+    #: tasks, ``build_problem(forbid=...)``); the funnel's ``exclusions`` stage.
+    forbidden: IntArray = field(default_factory=lambda: frozen(np.zeros((0, 2)), np.int64))
 
     @property
     def num_tasks(self) -> int:

@@ -205,10 +205,13 @@ def replan(
             "unlockable": list(problem.meta.get("unlockable", [])) if not dropped_locks else [],
             "locks_dropped": dropped_locks,
             "withdrawn_tasks": sorted(skip),
+            "declined": [list(pair) for pair in forbid],
             "based_on": plan.metadata.get("created"),
         },
     }
-    new_plan = build_plan(problem, solution, new_reg, meta)
+    new_plan = build_plan(
+        problem, solution, new_reg, meta, lang=str(plan.metadata.get("lang", "en"))
+    )
     diff = plan_diff(plan, new_plan, changes, horizon=hz, locked=locked is not None)
     logger.info("re-plan of %s: %s", hz.label, dict(diff["change"].value_counts()))
     return ReplanResult(new_plan, new_reg, diff, changes)

@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--method",
         choices=[*METHODS, "cpsat"],
         nargs="*",
-        default=["lns"],
+        default=["hybrid"],
         help="engines (cpsat: the reference model of benchmarks/darp_cpsat.py, one worker)",
     )
     ap.add_argument("--out", type=Path, default=None, help="folder for raw.csv and results.md")

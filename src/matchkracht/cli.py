@@ -172,7 +172,9 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("darp", help="solve a dial-a-ride instance (Cordeau format), write routes")
     r.add_argument("instance", help="instance file in Cordeau's format (e.g. a2-16.txt)")
     r.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
-    r.add_argument("--method", choices=DARP_METHODS, default="lns", help="search (docs/trips.md)")
+    r.add_argument(
+        "--method", choices=DARP_METHODS, default="hybrid", help="search (docs/trips.md)"
+    )
     r.add_argument(
         "--solution-limit", type=int, default=None, help="stop after N solutions (deterministic)"
     )

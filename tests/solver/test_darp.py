@@ -214,7 +214,7 @@ def test_solves_a2_16_feasibly_and_never_below_the_optimum(method: str) -> None:
     assert sol.cost <= 1.05 * optimum("a2-16")
 
 
-@pytest.mark.parametrize(("method", "limit"), [("gls", 5), ("lns", 60)])
+@pytest.mark.parametrize(("method", "limit"), [("gls", 5), ("lns", 60), ("hybrid", 20)])
 def test_deterministic_mode_repeats_the_routes(method: str, limit: int) -> None:
     inst = read_cordeau(A2_16)
     a = solve_darp(inst, time_limit=30.0, method=method, solution_limit=limit)

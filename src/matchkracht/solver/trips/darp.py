@@ -133,7 +133,7 @@ def solve_darp(
     inst: DarpInstance,
     *,
     time_limit: float = 60.0,
-    method: str = "lns",
+    method: str = "hybrid",
     solution_limit: int | None = None,
 ) -> DarpSolution:
     """Routes of least total distance that keep every dial-a-ride rule.
@@ -145,8 +145,9 @@ def solve_darp(
     time_limit
         Wall-clock seconds for the whole solve.
     method
-        ``"lns"`` (ruin and recreate, the default: the best mean gap on the
-        benchmark), ``"gls"``, ``"ils"`` or ``"hybrid"``; see :data:`METHODS`.
+        ``"hybrid"`` (routing, then ruin and recreate; the default: the best
+        mean gap on the benchmark), ``"lns"``, ``"gls"`` or ``"ils"``; see
+        :data:`METHODS`.
     solution_limit
         Stop after this many solutions; with a generous ``time_limit`` this
         is the deterministic mode (same input, same routes).

@@ -19,9 +19,12 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # texts: English and Dutch templates any layer may use
     ("base", ("matchkracht.errors", "matchkracht.settings", "matchkracht.texts")),
     ("data", ("matchkracht.data",)),
+    # problem.darp: the dial-a-ride instance and its reader
     ("problem", ("matchkracht.problem",)),
-    ("solver", ("matchkracht.solver",)),
-    ("plan", ("matchkracht.plan",)),
+    # solver.trips: the dial-a-ride engine (routing, ruin and recreate, schedules)
+    ("solver", ("matchkracht.solver", "matchkracht.solver.trips")),
+    # plan.darp_check: the independent checker of dial-a-ride routes
+    ("plan", ("matchkracht.plan", "matchkracht.plan.darp_check")),
     # match() and replan() compose problem → solver → plan
     ("app", ("matchkracht.api", "matchkracht.replan", "matchkracht.demo")),
     # advice reads plans and may re-solve (what would one more recruit cover?)
@@ -37,7 +40,9 @@ FORBIDDEN = {
     "problem.core": ("pandas", "pydantic"),
     "problem.occupancy": ("pandas", "pydantic"),
     "problem.eligibility": ("pandas", "pydantic"),
+    "problem.darp": ("pandas", "pydantic"),
     "solver": ("pandas", "pydantic"),
+    "plan.darp_check": ("pandas", "pydantic", "ortools"),
 }
 
 

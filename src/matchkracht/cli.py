@@ -1,7 +1,8 @@
 """Command line: ``matchkracht match``, ``demo``, ``validate``, ``signals``, ``whocan``,
 ``funder``, ``store``, ``darp``.
 
-Exit codes: 0 success, 2 invalid registry or arguments, 1 unexpected error.
+Exit codes: 0 success, 2 invalid registry, instance or arguments, 1 unexpected error
+(``darp``: also when no routes serving every request were found in time).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from pathlib import Path
 from matchkracht.errors import InvalidRegistryError, InvalidSettingsError, MatchkrachtError
 
 __all__ = ["main"]
+
+#: ``matchkracht darp --method``: the methods of ``matchkracht.solver.trips.darp.METHODS``
+#: (spelled out so that parsing the command line does not load OR-Tools).
+DARP_METHODS = ("gls", "ils", "lns", "hybrid")
 
 
 def _load(path: str) -> object:
@@ -171,6 +176,16 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--no-map", action="store_true", help="leave the map out of the page")
     _add_lang_arg(f)
     _add_store_parser(sub)
+    r = sub.add_parser("darp", help="solve a dial-a-ride instance (Cordeau format), write routes")
+    r.add_argument("instance", help="instance file in Cordeau's format (e.g. a2-16.txt)")
+    r.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+    r.add_argument(
+        "--method", choices=DARP_METHODS, default="hybrid", help="search (docs/trips.md)"
+    )
+    r.add_argument(
+        "--solution-limit", type=int, default=None, help="stop after N solutions (deterministic)"
+    )
+    r.add_argument("--out", default=None, help="write the routes as JSON (docs/trips.md)")
     return parser
 
 
@@ -238,6 +253,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "funder":
         return _run_funder(args)
+    if args.command == "darp":
+        return _run_darp(args)
     if args.command in ("signals", "whocan"):
         return _run_signals(args) if args.command == "signals" else _run_whocan(args)
     if args.command == "store":
@@ -382,6 +399,45 @@ def _run_match_store(args: argparse.Namespace) -> int:
         _write_outputs(args, reg, plan)
         if args.publish:
             print(store.publish(plan).summary())
+    return 0
+
+
+def _run_darp(args: argparse.Namespace) -> int:
+    import json
+
+    from matchkracht.plan.darp_check import check_routes
+    from matchkracht.problem.darp import read_cordeau
+    from matchkracht.solver.trips import solve_darp
+
+    inst = read_cordeau(args.instance)
+    sol = solve_darp(
+        inst, time_limit=args.time_limit, method=args.method, solution_limit=args.solution_limit
+    )
+    if sol.status != "feasible":
+        left = sol.stats.get("left_out", inst.num_requests)
+        print(
+            f"{inst.name}: no routes serving every request in {sol.seconds:.1f} s ({left} left out)"
+        )
+        return 1
+    violations = check_routes(inst, sol.routes, sol.times)
+    if violations:  # pragma: no cover - a bug, reported loudly
+        print(f"WARNING: the routes break {len(violations)} rules:", file=sys.stderr)
+        for v in violations:
+            print(f"  {v.rule} vehicle {v.vehicle} node {v.node}: {v.detail}", file=sys.stderr)
+        return 1
+    print(
+        f"{inst.name}: cost {sol.cost:.2f}, {sum(map(bool, sol.routes))} vehicles, {sol.seconds:.1f} s"
+    )
+    if args.out:
+        doc = {
+            "cost": sol.cost,
+            "routes": [
+                [{"node": v, "time": t} for v, t in zip(r, ts, strict=True)]
+                for r, ts in zip(sol.routes, sol.times, strict=True)
+            ],
+        }
+        Path(args.out).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        print(f"routes written to {args.out}")
     return 0
 
 

@@ -10,153 +10,47 @@ process) leaves no trace.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
-import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
-from dateutil.relativedelta import relativedelta
 
 import matchkracht.store.schema as schema
 from matchkracht.data.models import parse_tags_keep_case
 from matchkracht.data.registry import TABLES, Registry
-from matchkracht.data.validation import HISTORY_COLUMNS, _as_text, _cell
+from matchkracht.data.validation import _as_text, _cell
 from matchkracht.errors import InvalidSettingsError, MatchkrachtError
 from matchkracht.plan.result import ASSIGNMENT_COLUMNS, UNMATCHED_COLUMNS, Plan
 from matchkracht.replan import Change, ReplanResult, plan_diff, replan
+from matchkracht.store.connection import open_engine
 from matchkracht.store.migrations import current_version, migrate
 from matchkracht.store.privacy import is_pseudonym, pseudonym, pseudonymise
+from matchkracht.store.results import Publication, Retention
+from matchkracht.store.rows import (
+    REGISTRY_NAMES,
+    apply_retention_rule,
+    insert_rows,
+    latest_plan,
+    non_blank,
+    plan_rows,
+    read_plan,
+    read_retention,
+    read_source,
+    registry_ids,
+    stored_frames,
+    table_rows,
+)
 
 __all__ = ["Publication", "Retention", "Store"]
 
 logger = logging.getLogger("matchkracht")
 
-_REGISTRY_NAMES = ("volunteers", "clients", "needs")
-_ASSIGNMENT_TIMES = ("start", "end", "depart", "return")
 
-
-# -- values to and from the database ----------------------------------------------------
-def _jsonable(value: Any) -> Any:
-    """``value`` as plain JSON data: numpy scalars unboxed, NaN and infinities as ``null``."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()  # numpy scalar
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, datetime | date | pd.Timestamp):
-        return value.isoformat()
-    return str(value)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(_jsonable(value), ensure_ascii=False, allow_nan=False)
-
-
-def _json_cell(value: Any) -> Any:
-    """One registry cell as JSON: empty as ``null``, dates as ISO text (see ``_cell``)."""
-    return _jsonable(_cell(value))
-
-
-def _engine(url: str | Path) -> sa.Engine:
-    text = str(url)
-    if "://" not in text:
-        text = f"sqlite:///{Path(text).expanduser().resolve()}"
-    engine = sa.create_engine(text, json_serializer=_dumps)
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_connect)
-        sa.event.listen(engine, "begin", _sqlite_begin)
-    return engine
-
-
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # sqlite3 would start transactions lazily (not before DDL or reads); we emit BEGIN
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    for pragma in (
-        "journal_mode=WAL",  # readers never block the writer; a cut-off write is rolled back
-        "synchronous=FULL",  # a commit that returned is on disk (WAL fsynced at commit)
-        "foreign_keys=ON",
-        "secure_delete=ON",  # erased data is overwritten, not left in free pages
-        "busy_timeout=30000",
-    ):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
-
-
-def _sqlite_begin(conn: sa.Connection) -> None:
-    # a write takes the write lock at its start (IMMEDIATE), so read-then-write steps
-    # cannot race; a read takes none (WAL readers see the last commit, never block)
-    write = conn.get_execution_options().get("matchkracht_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-# -- results ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Publication:
-    """What :meth:`Store.publish` stored: the week, its version and what changed.
-
-    Attributes
-    ----------
-    week : str
-        The week label (``2026-W49``).
-    version : int
-        1 for a week's first plan; each later publish adds one (earlier versions stay).
-    changes : dict of str to int
-        Per kind of change (``kept``, ``moved``, ``reassigned``, ``dropped``,
-        ``added``), the number of assignments, against the version before; empty
-        for version 1.
-    diff : pandas.DataFrame or None
-        The diff against the version before (:func:`matchkracht.replan.plan_diff`).
-    """
-
-    week: str
-    version: int
-    changes: dict[str, int] = field(default_factory=dict)
-    diff: pd.DataFrame | None = field(default=None, compare=False, repr=False)
-
-    def summary(self) -> str:
-        """One line: the version stored and what changed (ids only)."""
-        if self.version == 1:
-            return f"{self.week}: version 1 published"
-        counts = ", ".join(f"{n} {kind}" for kind, n in self.changes.items()) or "no assignments"
-        return (
-            f"{self.week}: version {self.version} published (version {self.version - 1} kept); "
-            f"against it: {counts}"
-        )
-
-
-@dataclass(frozen=True)
-class Retention:
-    """The retention rule: history older than ``months`` is deleted or pseudonymised."""
-
-    months: int
-    mode: Literal["delete", "pseudonymise"] = "pseudonymise"
-
-    def __post_init__(self) -> None:
-        if isinstance(self.months, bool) or not isinstance(self.months, int) or self.months < 1:
-            raise InvalidSettingsError(
-                f"The retention 'months' must be a whole number >= 1; got {self.months!r} instead."
-            )
-        if self.mode not in ("delete", "pseudonymise"):
-            raise InvalidSettingsError(
-                "The retention 'mode' must be 'delete' or 'pseudonymise'; "
-                f"got {self.mode!r} instead."
-            )
-
-
-# -- the store --------------------------------------------------------------------------
 class Store:
     """Registry, history and published plans of a village, a municipality or a platform.
 
@@ -180,7 +74,7 @@ class Store:
 
     def __init__(self, url: str | Path = "matchkracht.db") -> None:
         self.url = str(url)
-        self._engine = _engine(url)
+        self._engine = open_engine(url)
         with self._write() as conn:
             self._version = migrate(conn)
 
@@ -257,13 +151,13 @@ class Store:
         Registry
             The validated registry that was stored.
         """
-        registry = source if isinstance(source, Registry) else _read(source, **kwargs)
+        registry = source if isinstance(source, Registry) else read_source(source, **kwargs)
         with self._write() as conn:
-            for name in _REGISTRY_NAMES:
+            for name in REGISTRY_NAMES:
                 table, _ = schema.REGISTRY_TABLES[name]
                 conn.execute(table.delete())
-                rows = _table_rows(name, getattr(registry, name), itertools.count())
-                _insert(conn, table, rows)
+                rows = table_rows(name, getattr(registry, name), itertools.count())
+                insert_rows(conn, table, rows)
             h = schema.history
             conn.execute(h.delete().where(h.c.week.is_(None)))
             confirmed = {
@@ -283,7 +177,7 @@ class Store:
                 for e in registry.history_records
                 if (e.need_id, e.client_id, e.volunteer_id, e.date) not in confirmed
             ]
-            _insert(conn, h, rows)
+            insert_rows(conn, h, rows)
         logger.info("store: imported %r", registry)
         return registry
 
@@ -308,7 +202,7 @@ class Store:
         """
         given = {"volunteers": volunteers, "clients": clients, "needs": needs}
         with self._write() as conn:
-            frames = _stored_frames(conn)
+            frames = stored_frames(conn)
             check: dict[str, pd.DataFrame] = {}
             for name, frame in given.items():
                 if frame is None:
@@ -338,7 +232,7 @@ class Store:
                 if frame is None:
                     continue
                 table, id_column = schema.REGISTRY_TABLES[name]
-                n_given = len(_non_blank(frame))
+                n_given = len(non_blank(frame))
                 new_ids = registry_ids(registry, name)[:n_given]
                 old = {
                     str(r[0]): int(r[1])
@@ -353,7 +247,7 @@ class Store:
                         positions.append(nxt)
                         nxt += 1
                 conn.execute(table.delete().where(table.c[id_column].in_(new_ids)))
-                _insert(conn, table, _table_rows(name, frame, positions))
+                insert_rows(conn, table, table_rows(name, frame, positions))
         logger.info("store: updated %s", ", ".join(n for n, f in given.items() if f is not None))
         return self.registry()
 
@@ -370,7 +264,7 @@ class Store:
             ``geocoder=`` and ``geocode_cache=``, as for the registry.
         """
         with self._engine.connect() as conn:
-            frames = _stored_frames(conn)
+            frames = stored_frames(conn)
         if frames["volunteers"].empty and frames["needs"].empty:
             raise MatchkrachtError(
                 "The store holds no registry yet: import one first "
@@ -408,7 +302,7 @@ class Store:
         last = date.fromisoformat(str(plan.metadata["last_day"]))
         p = schema.plans
         with self._write() as conn:
-            latest = _latest(conn, label)
+            latest = latest_plan(conn, label)
             if latest is not None and latest.confirmed_at is not None:
                 raise MatchkrachtError(
                     f"Week {label} was confirmed already (version {latest.version}); "
@@ -417,7 +311,7 @@ class Store:
             diff = None
             changes: dict[str, int] = {}
             if latest is not None:
-                diff = plan_diff(_read_plan(conn, latest.plan_id), plan)
+                diff = plan_diff(read_plan(conn, latest.plan_id), plan)
                 changes = {str(k): int(v) for k, v in diff["change"].value_counts().items()}
             version = 1 if latest is None else int(latest.version) + 1
             settings = dict(plan.metadata.get("settings") or {})
@@ -441,10 +335,12 @@ class Store:
             ).inserted_primary_key
             assert inserted is not None
             plan_id = int(inserted[0])
-            _insert(
-                conn, schema.assignments, _plan_rows(plan.assignments, ASSIGNMENT_COLUMNS, plan_id)
+            insert_rows(
+                conn, schema.assignments, plan_rows(plan.assignments, ASSIGNMENT_COLUMNS, plan_id)
             )
-            _insert(conn, schema.unmatched, _plan_rows(plan.unmatched, UNMATCHED_COLUMNS, plan_id))
+            insert_rows(
+                conn, schema.unmatched, plan_rows(plan.unmatched, UNMATCHED_COLUMNS, plan_id)
+            )
         result = Publication(label, version, changes, diff)
         logger.info("store: %s", result.summary())
         return result
@@ -460,7 +356,7 @@ class Store:
             if plan_id is None:
                 what = f"version {version} of week {week}" if version else f"week {week}"
                 raise MatchkrachtError(f"The store has no published plan for {what}.")
-            return _read_plan(conn, int(plan_id))
+            return read_plan(conn, int(plan_id))
 
     def plans(self) -> pd.DataFrame:
         """Every published version: week, version, times, seed, sizes and key metrics."""
@@ -508,7 +404,7 @@ class Store:
         """
         p, a, h = schema.plans, schema.assignments, schema.history
         with self._write() as conn:
-            latest = _latest(conn, week)
+            latest = latest_plan(conn, week)
             if latest is None:
                 raise MatchkrachtError(f"The store has no published plan for week {week}.")
             if latest.confirmed_at is not None:
@@ -532,15 +428,15 @@ class Store:
                 }
                 for r in rows
             ]
-            _insert(conn, h, history)
+            insert_rows(conn, h, history)
             conn.execute(
                 p.update()
                 .where(p.c.plan_id == latest.plan_id)
                 .values(confirmed_at=datetime.now().replace(microsecond=0))
             )
-            rule = _retention(conn)
+            rule = read_retention(conn)
             if rule is not None:
-                _apply_retention(conn, rule, date.today())
+                apply_retention_rule(conn, rule, date.today())
         logger.info("store: %s confirmed, %d history rows", week, len(history))
         return len(history)
 
@@ -654,7 +550,7 @@ class Store:
     def retention(self) -> Retention | None:
         """The retention rule set with :meth:`set_retention` (``None``: keep everything)."""
         with self._engine.connect() as conn:
-            return _retention(conn)
+            return read_retention(conn)
 
     def set_retention(
         self, months: int | None, mode: Literal["delete", "pseudonymise"] = "pseudonymise"
@@ -681,10 +577,10 @@ class Store:
         pseudonymised.
         """
         with self._write() as conn:
-            rule = _retention(conn)
+            rule = read_retention(conn)
             if rule is None:
                 return 0
-            changed = _apply_retention(conn, rule, today or date.today())
+            changed = apply_retention_rule(conn, rule, today or date.today())
         if rule.mode == "delete" or changed:
             self._after_erase()
         return changed
@@ -701,185 +597,3 @@ class Store:
         for week in sorted(set(self.plans()["week"])):
             self.plan(week).to_csv(out / "plans" / week)
         return out
-
-
-# -- helpers ----------------------------------------------------------------------------
-def _read(source: str | Path, **kwargs: Any) -> Registry:
-    path = Path(source)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return Registry.from_excel(path, **kwargs)
-    return Registry.from_folder(path, **kwargs)
-
-
-def registry_ids(registry: Registry, name: str) -> list[str]:
-    """The validated ids of a registry table, in table order."""
-    records = getattr(registry, f"{name[:-1]}_records")
-    id_column = TABLES[name].id_column
-    return [str(getattr(r, str(id_column))) for r in records]
-
-
-def _non_blank(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
-    """Rows with at least one value (validation skips the others, so does the store)."""
-    return [
-        row
-        for row in frame.itertuples(index=False, name=None)
-        if any(_cell(v) is not None for v in row)
-    ]
-
-
-def _table_rows(name: str, frame: pd.DataFrame, positions: Iterable[int]) -> list[dict[str, Any]]:
-    """Rows to store for a validated table: id, position, and the cells as JSON."""
-    id_column = TABLES[name].id_column
-    assert id_column is not None
-    columns = [str(c).strip().lower() for c in frame.columns]
-    out = []
-    for position, row in zip(positions, _non_blank(frame), strict=False):
-        cells = {c: _json_cell(v) for c, v in zip(columns, row, strict=True)}
-        record: dict[str, Any] = {
-            id_column: str(_as_text(id_column, cells[id_column])),
-            "position": position,
-            "data": cells,
-        }
-        if name == "needs":
-            record["client_id"] = str(_as_text("client_id", cells["client_id"]))
-        out.append(record)
-    return out
-
-
-def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(table.insert(), rows)
-
-
-def _stored_frames(conn: sa.Connection) -> dict[str, pd.DataFrame]:
-    """The stored registry tables as DataFrames (history: of people still in it)."""
-    frames: dict[str, pd.DataFrame] = {}
-    for name in _REGISTRY_NAMES:
-        table, _ = schema.REGISTRY_TABLES[name]
-        data = conn.execute(sa.select(table.c.data).order_by(table.c.position)).scalars().all()
-        columns = list(TABLES[name].required)
-        frame = pd.DataFrame(list(data), dtype=object)
-        frames[name] = frame if len(frame.columns) else pd.DataFrame(columns=columns, dtype=object)
-    h = schema.history
-    vols = schema.volunteers.c.volunteer_id
-    clis = schema.clients.c.client_id
-    rows = conn.execute(
-        sa.select(h.c.need_id, h.c.client_id, h.c.volunteer_id, h.c.date)
-        .where(
-            h.c.anonymous.is_(False),
-            h.c.volunteer_id.in_(sa.select(vols)),
-            h.c.client_id.in_(sa.select(clis)),
-        )
-        # imported history first, then the confirmed weeks in the order they were confirmed
-        .order_by(sa.case((h.c.week.is_(None), 0), else_=1), h.c.id)
-    ).all()
-    total = conn.execute(sa.select(sa.func.count()).select_from(h)).scalar() or 0
-    if total > len(rows):
-        logger.info(
-            "store: %d history rows of people no longer in the registry are kept for counts only",
-            total - len(rows),
-        )
-    frames["history"] = pd.DataFrame(
-        [(r.need_id, r.client_id, r.volunteer_id, r.date.isoformat()) for r in rows],
-        columns=HISTORY_COLUMNS,
-        dtype=object,
-    )
-    return frames
-
-
-def _plan_rows(frame: pd.DataFrame, columns: list[str], plan_id: int) -> list[dict[str, Any]]:
-    out = frame[columns].copy()
-    for column in (*_ASSIGNMENT_TIMES, "window_start"):
-        if column in out.columns:
-            out[column] = pd.to_datetime(out[column]).astype(object)
-    records: list[dict[str, Any]] = [
-        {str(k): v for k, v in r.items()} for r in out.to_dict("records")
-    ]
-    for i, record in enumerate(records):
-        for key, value in record.items():
-            if isinstance(value, pd.Timestamp):
-                record[key] = value.to_pydatetime()
-            elif hasattr(value, "item"):
-                record[key] = value.item()
-        record["plan_id"] = plan_id
-        record["row"] = i
-    return records
-
-
-def _latest(conn: sa.Connection, week: str) -> sa.Row[Any, Any, Any] | None:
-    """The newest published version of ``week`` (``plan_id, version, confirmed_at``)."""
-    p = schema.plans
-    return conn.execute(
-        sa.select(p.c.plan_id, p.c.version, p.c.confirmed_at)
-        .where(p.c.week == week)
-        .order_by(p.c.version.desc())
-        .limit(1)
-    ).first()
-
-
-def _read_plan(conn: sa.Connection, plan_id: int) -> Plan:
-    p = schema.plans
-    head = conn.execute(
-        sa.select(p.c.metrics, p.c.plan_metadata).where(p.c.plan_id == plan_id)
-    ).one()
-    frames = []
-    for table, columns in ((schema.assignments, ASSIGNMENT_COLUMNS),
-                           (schema.unmatched, UNMATCHED_COLUMNS)):  # fmt: skip
-        rows = conn.execute(
-            sa.select(*[table.c[c] for c in columns])
-            .where(table.c.plan_id == plan_id)
-            .order_by(table.c.row)
-        ).all()
-        frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
-        for column in (*_ASSIGNMENT_TIMES, "window_start"):
-            if column in frame.columns:
-                frame[column] = pd.to_datetime(frame[column])
-        frames.append(frame)
-    a, u = frames
-    a["travel_km"] = a["travel_km"].astype(float)
-    u["missing"] = u["missing"].astype("int64")
-    return Plan(a, u, dict(head.metrics), dict(head.plan_metadata))
-
-
-def _retention(conn: sa.Connection) -> Retention | None:
-    s = schema.store_settings
-    value = conn.execute(sa.select(s.c.value).where(s.c.key == "retention")).scalar()
-    if value is None:
-        return None
-    return Retention(int(value["months"]), value["mode"])
-
-
-def _apply_retention(conn: sa.Connection, rule: Retention, today: date) -> int:
-    cutoff = today - relativedelta(months=rule.months)
-    h, p = schema.history, schema.plans
-    old_history = h.c.date < cutoff
-    old_plans = p.c.last_day < cutoff
-    if rule.mode == "delete":
-        changed = conn.execute(h.delete().where(old_history)).rowcount
-        gone = sa.select(p.c.plan_id).where(old_plans)
-        for table in (schema.assignments, schema.unmatched):
-            changed += conn.execute(table.delete().where(table.c.plan_id.in_(gone))).rowcount
-        return int(changed)
-    # pseudonymise: one pseudonym per id in this run, so counts per (unnamed) person stay
-    ids: set[str] = set()
-    for column in ("need_id", "client_id", "volunteer_id"):
-        ids.update(
-            conn.execute(
-                sa.select(h.c[column]).where(old_history, h.c.anonymous.is_(False)).distinct()
-            ).scalars()
-        )
-    old_ids = sa.select(p.c.plan_id).where(old_plans)
-    for table in (schema.assignments, schema.unmatched):
-        for column in ("need_id", "client_id", "volunteer_id"):
-            if column in table.c:
-                ids.update(
-                    conn.execute(
-                        sa.select(table.c[column]).where(table.c.plan_id.in_(old_ids)).distinct()
-                    ).scalars()
-                )
-    mapping = {i: pseudonym() for i in sorted(ids) if not is_pseudonym(i)}
-    if not mapping:
-        return 0
-    return pseudonymise(
-        conn, mapping, history=sa.and_(old_history, h.c.anonymous.is_(False)), plans=old_plans
-    )

@@ -19,6 +19,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("matchkracht.errors", "matchkracht.settings")),
     ("data", ("matchkracht.data",)),
     ("problem", ("matchkracht.problem",)),
+    # maps independent parts over a Dask cluster or this process; the solver uses it
+    ("scale", ("matchkracht.scale",)),
     ("solver", ("matchkracht.solver",)),
     ("plan", ("matchkracht.plan",)),
     # match() and replan() compose problem → solver → plan
@@ -32,6 +34,7 @@ FORBIDDEN = {
     "problem.core": ("pandas", "pydantic"),
     "problem.occupancy": ("pandas", "pydantic"),
     "solver": ("pandas", "pydantic"),
+    "scale": ("pandas", "pydantic"),
 }
 
 

@@ -1,0 +1,28 @@
+"""A small LocalCluster shared by the Dask tests (two worker processes, one thread each)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[Any]:
+    """A client of a LocalCluster with two single-threaded worker processes."""
+    distributed = pytest.importorskip("distributed")
+    import cloudpickle
+
+    import tests.scale
+
+    # the test modules are not installed: send their functions by value
+    cloudpickle.register_pickle_by_value(tests.scale)
+    with distributed.Client(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        memory_limit="2GiB",
+    ) as c:
+        yield c

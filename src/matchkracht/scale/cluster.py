@@ -209,5 +209,5 @@ def connect(address: str, **kwargs: Any) -> Client:
         workers, threads = _local_shape(address)
         kwargs.setdefault("dashboard_address", ":0")
         # a client given cluster arguments starts a LocalCluster it owns (and closes)
-        return Client(n_workers=workers, threads_per_worker=threads, processes=True, **kwargs)
+        return Client(n_workers=workers, threads_per_worker=threads, processes=True, **kwargs)  # type: ignore[no-untyped-call]
     return Client(address)  # type: ignore[no-untyped-call]

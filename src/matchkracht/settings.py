@@ -63,6 +63,13 @@ class SolverSettings(BaseModel):
         Start CP-SAT from the first-fit greedy plan.
     log
         Let CP-SAT print its search log.
+    regions
+        How the regional parts of a very large component are solved:
+        ``"in_turn"`` (each part sees what the parts before it took of a
+        volunteer's time) or ``"independent"`` (every volunteer belongs to one
+        part, the parts are solved at the same time, on Dask when a cluster is
+        given, and the tasks left uncovered get a second chance afterwards);
+        see ``docs/scaling.md``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -76,6 +83,7 @@ class SolverSettings(BaseModel):
     grid: Annotated[int, Field(ge=1, le=60)] = 5
     hint: bool = True
     log: bool = False
+    regions: Literal["in_turn", "independent"] = "in_turn"
     safety_factor: Annotated[float, Field(ge=1)] = 10.0
 
     @field_validator("tiers")

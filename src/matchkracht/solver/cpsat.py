@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,9 +38,14 @@ from scipy.sparse.csgraph import connected_components
 
 from matchkracht.problem.core import Problem
 from matchkracht.problem.occupancy import cap_share, covered_tasks, weekly_use
+from matchkracht.scale import map_parts
+from matchkracht.scale.partition import independent_parts
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution
 from matchkracht.solver.greedy import Calendar, familiar_first_options
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = [
     "CpSatSolver",
@@ -1095,15 +1100,26 @@ class CpSatSolver:
     settings
         A :class:`~matchkracht.settings.SolverSettings`; keyword arguments are
         also accepted (``CpSatSolver(time_limit=5, seed=1)``).
+    cluster
+        A :class:`distributed.Client`: parts that share nothing are solved on
+        its workers (the problem is sent once; see :mod:`matchkracht.scale`).
+        ``None``: in this process. In deterministic mode both give the same plan.
     """
 
     name = "cpsat"
 
-    def __init__(self, settings: SolverSettings | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        settings: SolverSettings | None = None,
+        *,
+        cluster: Client | None = None,
+        **kwargs: Any,
+    ) -> None:
         if settings is not None and kwargs:
             settings = settings.model_copy(update=kwargs)
             settings = SolverSettings.make(**settings.model_dump())
         self.settings = settings or SolverSettings.make(**kwargs)
+        self.cluster = cluster
 
     def __repr__(self) -> str:
         return f"CpSatSolver({self.settings!r})"
@@ -1215,7 +1231,15 @@ class CpSatSolver:
         return found, solver.deterministic_time
 
     def solve(self, problem: Problem) -> Solution:
-        """Solve lexicographically, component by component, within the time limit."""
+        """Solve lexicographically, component by component, within the time limit.
+
+        Parts that share nothing (components, and with ``regions="independent"``
+        the regional parts of a very large component) are solved first, each
+        with a fixed share of the budget, on the cluster's workers when one is
+        given (:func:`matchkracht.scale.map_parts`); parts that depend on
+        earlier ones (regions in turn, weeks, the second chance of tasks left
+        uncovered by independent regions) follow, one after another, here.
+        """
         t0 = time.perf_counter()
         s = self.settings
         # (options, exact, order key): parts of a split component keep their order
@@ -1223,6 +1247,10 @@ class CpSatSolver:
         # order keys of week parts before the last of their component, and of last parts
         early: set[tuple[int, int, int]] = set()
         last: set[tuple[int, int, int]] = set()
+        # order keys of parts that share nothing with any other part
+        free: set[tuple[int, int, int]] = set()
+        # second chances: order key -> the options of the split component
+        second: dict[tuple[int, int, int], IntArray] = {}
         giver = at_cap_giver(s.tiers)
         # per split component, the giver's value summed over its parts so far
         given: dict[tuple[int, int], float] = {}
@@ -1234,6 +1262,14 @@ class CpSatSolver:
             if len(comp) > MAX_COMPONENT:
                 parts = split_region(problem, comp, s.seed)
                 regions += len(parts)
+                apart = independent_parts(problem, parts) if s.regions == "independent" else None
+                if apart is not None:
+                    kept, dropped = apart
+                    parts = [q for q in kept if len(q)]
+                    free.update((*key, i) for i in range(len(parts)))
+                    # the second chance counts the dropped options for its budget
+                    second[(*key, len(parts))] = comp
+                    comps.append((dropped, False, (*key, len(parts))))
             elif _splits_by_week(problem, comp):
                 parts = split_weeks(problem, comp)
                 week_parts += len(parts)
@@ -1241,6 +1277,7 @@ class CpSatSolver:
                 last.add((*key, len(parts) - 1))
             else:
                 comps.append((comp, True, (*key, 0)))
+                free.add((*key, 0))
                 continue
             # parts are solved one after another: only the trivial bound of the
             # whole component is proven
@@ -1248,8 +1285,6 @@ class CpSatSolver:
             comps.extend((q, False, (*key, i)) for i, q in enumerate(parts))
         comps.sort(key=lambda c: c[2])
         total = sum(len(c) for c, _, _ in comps)
-        remaining_budget = s.time_limit
-        remaining_size = total
         hint = familiar_first_options(problem) if s.hint else np.zeros(0, dtype=np.int64)
         hint_set = np.zeros(problem.num_options, dtype=bool)
         hint_set[hint] = True
@@ -1263,40 +1298,9 @@ class CpSatSolver:
         deadline = t0 + 0.92 * s.time_limit
         calendar = Calendar(problem)
         coverage_seconds = 0.0
-        for comp, exact, order_key in comps:
-            prior: Prior | None = None
-            tiers = early_week_tiers(s.tiers) if order_key in early else s.tiers
-            # weeks before the last withhold the tolerance meant for fairness:at_cap;
-            # the last week may give up its share of the whole horizon's value
-            withheld = {giver} if giver is not None and order_key in early else set()
-            earlier = (
-                {giver: given.get(order_key[:2], 0.0)}
-                if giver is not None and order_key in last
-                else {}
-            )
-            comp_hint = hint_set[comp]
-            if not exact:
-                # a part of a split component: leave out what earlier parts made
-                # impossible, and start from the part of the greedy plan that still fits
-                fits = np.array([calendar.fits(o) for o in comp.tolist()], dtype=bool)
-                comp = comp[fits]
-                comp_hint = _fitting_hint(problem, comp, hint_set[comp], calendar)
-                done = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
-                prior = Prior.from_calendar(problem, calendar, done)
-                if not len(comp):
-                    continue
-            if not s.deterministic:
-                remaining_budget = max(deadline - time.perf_counter(), 0.0)
-            share = remaining_budget * len(comp) / max(remaining_size, 1)
-            if s.hint and share < BUILD_SECONDS_PER_OPTION * len(comp):
-                # no time to build a model: the part of the greedy plan is kept
-                res = _greedy_only(problem, comp, comp_hint, tiers, prior)
-            else:
-                res = self._solve_component(
-                    problem, comp, share, comp_hint, prior, calendar, tiers, withheld, earlier
-                )
-            remaining_budget = max(remaining_budget - res["spent"], 0.0)
-            remaining_size -= len(comp)
+
+        def record(comp: IntArray, exact: bool, res: dict[str, Any]) -> None:
+            nonlocal bound, all_optimal_parts, found_any, coverage_seconds
             chosen.append(comp[res["values"]])
             for o in comp[res["values"]].tolist():
                 calendar.take(o)
@@ -1308,6 +1312,66 @@ class CpSatSolver:
             coverage_seconds += res["coverage_seconds"]
             for t, v in res["tiers"].items():
                 tier_values[t] += v
+
+        # 1. parts that share nothing: a fixed share each, solved anywhere
+        budget = s.time_limit if s.deterministic else max(deadline - time.perf_counter(), 0.0)
+        independent = [c for c in comps if c[2] in free]
+        items = [
+            _Part(s, comp, budget * len(comp) / max(total, 1), hint_set[comp])
+            for comp, _, _ in independent
+        ]
+        results = map_parts(solve_part, problem, items, cluster=self.cluster, threads=s.workers)
+        spent = 0.0
+        for (comp, exact, _), res in zip(independent, results, strict=True):
+            record(comp, exact, res)
+            spent += res["spent"]
+        # 2. parts that depend on the ones before, in turn, here
+        remaining_budget = max(s.time_limit - spent, 0.0)
+        remaining_size = total - sum(len(c) for c, _, _ in independent)
+        for comp, exact, order_key in (c for c in comps if c[2] not in free):
+            prior: Prior | None = None
+            tiers = early_week_tiers(s.tiers) if order_key in early else s.tiers
+            # weeks before the last withhold the tolerance meant for fairness:at_cap;
+            # the last week may give up its share of the whole horizon's value
+            withheld = {giver} if giver is not None and order_key in early else set()
+            earlier = (
+                {giver: given.get(order_key[:2], 0.0)}
+                if giver is not None and order_key in last
+                else {}
+            )
+            size = len(comp)
+            if order_key in second:
+                # tasks the independent regions left uncovered: every option of theirs
+                comp = second[order_key]
+                done = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+                covered = np.zeros(problem.num_tasks, dtype=bool)
+                covered[problem.opt_task[done]] = True
+                comp = comp[~covered[problem.opt_task[comp]]]
+            comp_hint = hint_set[comp]
+            if not exact:
+                # a part of a split component: leave out what earlier parts made
+                # impossible, and start from the part of the greedy plan that still fits
+                fits = np.array([calendar.fits(o) for o in comp.tolist()], dtype=bool)
+                comp = comp[fits]
+                comp_hint = _fitting_hint(problem, comp, hint_set[comp], calendar)
+                done = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+                prior = Prior.from_calendar(problem, calendar, done)
+                if not len(comp):
+                    remaining_size -= size
+                    continue
+            if not s.deterministic:
+                remaining_budget = max(deadline - time.perf_counter(), 0.0)
+            share = remaining_budget * size / max(remaining_size, 1)
+            if s.hint and share < BUILD_SECONDS_PER_OPTION * len(comp):
+                # no time to build a model: the part of the greedy plan is kept
+                res = _greedy_only(problem, comp, comp_hint, tiers, prior)
+            else:
+                res = self._solve_component(
+                    problem, comp, share, comp_hint, prior, calendar, tiers, withheld, earlier
+                )
+            remaining_budget = max(remaining_budget - res["spent"], 0.0)
+            remaining_size -= size
+            record(comp, exact, res)
             if giver is not None and order_key in early:
                 given[order_key[:2]] = given.get(order_key[:2], 0.0) + res["tiers"][giver]
         options = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
@@ -1318,6 +1382,7 @@ class CpSatSolver:
             "components": len(comps),
             "regions": regions,
             "week_parts": week_parts,
+            "parallel_parts": len(independent),
             "options": total,
             "tiers": tier_values,
             "component_statuses": statuses,
@@ -1598,6 +1663,31 @@ class CpSatSolver:
             "status": "/".join(status_names),
             "coverage_seconds": coverage_seconds,
         }
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A part that shares nothing with any other: the settings, its options, budget and hint."""
+
+    settings: SolverSettings
+    options: IntArray
+    budget: float
+    hint: npt.NDArray[np.bool_]
+
+
+def solve_part(problem: Problem, part: _Part, threads: int) -> dict[str, Any]:
+    """Solve one independent part with ``threads`` CP-SAT workers (anywhere: see map_parts)."""
+    s = part.settings
+    if threads != s.workers:
+        s = s.model_copy(update={"workers": threads})
+    if s.hint and part.budget < BUILD_SECONDS_PER_OPTION * len(part.options):
+        # no time to build a model: the part of the greedy plan is kept
+        return _greedy_only(problem, part.options, part.hint, s.tiers)
+    solver = CpSatSolver(s)
+    # a part shares no volunteer with another: a calendar of its own is the same
+    return solver._solve_component(
+        problem, part.options, part.budget, part.hint, None, Calendar(problem)
+    )
 
 
 def _greedy_only(

@@ -70,6 +70,7 @@ class Run:
     cpsat_seed: int = 0
     workers: int = 0
     deterministic: bool = False
+    regions: str = "independent"
 
 
 def _worker_peak_mib(client: Any) -> float:
@@ -86,6 +87,7 @@ def measure(run: Run) -> dict[str, Any]:
         "seed": run.seed,
         "time_limit": run.time_limit,
         "deterministic": run.deterministic,
+        "regions": run.regions,
         "load_before": os.getloadavg()[0],
         "error": "",
     }
@@ -110,6 +112,7 @@ def measure(run: Run) -> dict[str, Any]:
             seed=run.cpsat_seed,
             workers=run.workers,
             deterministic=run.deterministic,
+            regions=run.regions,
             cluster=client,
         )
         solution = solver.solve(problem)
@@ -149,6 +152,72 @@ def measure(run: Run) -> dict[str, Any]:
     return row
 
 
+#: The decomposition experiment: (label, regions setting, split into parts?).
+DECOMPOSITIONS: tuple[tuple[str, str, bool], ...] = (
+    ("joint", "in_turn", False),
+    ("regions in turn", "in_turn", True),
+    ("independent regions", "independent", True),
+)
+
+
+def decomposition(
+    size: str, parts: int, time_limit: float, seed: int = 0, workers: int = 0
+) -> list[dict[str, Any]]:
+    """What splitting into regions costs: one instance solved jointly and split ``parts`` ways.
+
+    The instance must be small enough for one joint model (a municipality).
+    The split is forced by lowering the component limit of
+    :mod:`matchkracht.solver.cpsat` in this process. Runs in deterministic
+    mode (``time_limit`` deterministic seconds, no wall-clock cut-off), so
+    the comparison does not depend on the machine's load.
+    """
+    import matchkracht as mk
+    from matchkracht.solver import cpsat
+
+    registry = _registry(Instance(size, None, seed))
+    problem = mk.build_problem(registry, WEEK)
+    rows = []
+    old = cpsat.MAX_COMPONENT, cpsat.REGION_OPTIONS
+    try:
+        for label, regions, split in DECOMPOSITIONS:
+            if split:
+                cpsat.MAX_COMPONENT = problem.num_options // 2
+                cpsat.REGION_OPTIONS = math.ceil(problem.num_options / parts)
+            else:
+                cpsat.MAX_COMPONENT, cpsat.REGION_OPTIONS = old
+            solver = mk.CpSatSolver(
+                time_limit=time_limit,
+                seed=0,
+                workers=workers,
+                deterministic=True,
+                safety_factor=1000,
+                regions=regions,
+            )
+            t0 = time.perf_counter()
+            solution = solver.solve(problem)
+            seconds = time.perf_counter() - t0
+            plan = mk.build_plan(problem, solution, registry)
+            m = plan.metrics
+            rows.append(
+                {
+                    "size": size,
+                    "decomposition": label,
+                    "parts": solution.stats.get("regions", 0) or 1,
+                    "options": problem.num_options,
+                    "weighted_coverage": m["weighted_coverage"],
+                    "bound": m["bound"],
+                    "continuity": m["continuity"],
+                    "travel_km": m["travel_km"],
+                    "wall_seconds": seconds,
+                    "violations": len(mk.check(registry, plan)),
+                }
+            )
+            print(rows[-1], file=sys.stderr, flush=True)
+    finally:
+        cpsat.MAX_COMPONENT, cpsat.REGION_OPTIONS = old
+    return rows
+
+
 def _run_isolated(run: Run) -> dict[str, Any]:
     """:func:`measure` in a fresh spawned process (its peak memory is its own)."""
     ctx = mp.get_context("spawn")
@@ -157,6 +226,14 @@ def _run_isolated(run: Run) -> dict[str, Any]:
             return pool.submit(measure, run).result()
     except Exception as exc:  # e.g. the child was killed (out of memory)
         return {"size": run.size, "mode": run.mode, "seed": run.seed, "error": repr(exc)[:500]}
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _fmt(x: Any, spec: str) -> str:
@@ -234,16 +311,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=None, help="CP-SAT seconds (all)")
     parser.add_argument("--workers", type=int, default=0, help="CP-SAT workers (0: all threads)")
     parser.add_argument("--deterministic", action="store_true")
+    parser.add_argument("--regions", choices=("in_turn", "independent"), default="independent")
     parser.add_argument("--append", action="store_true", help="add to an existing raw.csv")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results/scaling"))
+    parser.add_argument(
+        "--decomposition",
+        type=int,
+        default=0,
+        metavar="PARTS",
+        help="instead: solve each size jointly and split PARTS ways (deterministic mode)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.decomposition:
+        limit = args.time_limit if args.time_limit is not None else 30.0
+        rows = [
+            r
+            for size in args.sizes
+            for r in decomposition(size, args.decomposition, limit, args.seed, args.workers)
+        ]
+        table = pd.DataFrame(rows)
+        table.to_csv(out / "decomposition.csv", index=False)
+        print(table.to_markdown(index=False) if _has_tabulate() else table.to_string(index=False))
+        return 0 if table["violations"].sum() == 0 else 1
     rows = []
     for size in args.sizes:
         for mode in args.modes:
             limit = args.time_limit if args.time_limit is not None else TIME_LIMITS[size]
-            run = Run(size, mode, limit, args.seed, 0, args.workers, args.deterministic)
+            run = Run(
+                size, mode, limit, args.seed, 0, args.workers, args.deterministic, args.regions
+            )
             row = _run_isolated(run)
             print(
                 f"{size} {mode}: wc={row.get('weighted_coverage', math.nan):.4f} "
@@ -265,7 +363,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw = pd.concat([old[keep], raw], ignore_index=True)
     raw["error"] = raw["error"].fillna("")
     raw.to_csv(out / "raw.csv", index=False)
-    settings = {"seed": args.seed, "workers": args.workers, "deterministic": args.deterministic}
+    settings = {
+        "seed": args.seed,
+        "workers": args.workers,
+        "deterministic": args.deterministic,
+        "regions": args.regions,
+    }
     text = render_markdown(raw, settings)
     (out / "results.md").write_text(text, encoding="utf-8")
     if raw["error"].eq("").any():

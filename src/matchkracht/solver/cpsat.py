@@ -1260,7 +1260,7 @@ class CpSatSolver:
         for comp in components(problem):
             key = (len(comp), int(comp[0]))
             if len(comp) > MAX_COMPONENT:
-                parts = split_region(problem, comp, s.seed)
+                parts = split_region(problem, comp, s.seed, REGION_OPTIONS)
                 regions += len(parts)
                 apart = independent_parts(problem, parts) if s.regions == "independent" else None
                 if apart is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +16,12 @@ def client() -> Iterator[Any]:
     distributed = pytest.importorskip("distributed")
     import cloudpickle
 
-    import tests.scale
-
     # the test modules are not installed: send their functions by value
-    cloudpickle.register_pickle_by_value(tests.scale)
+    cloudpickle.register_pickle_by_value(sys.modules[__package__])
+    # worker processes start with this sys.path: let them import benchmarks too
+    root = str(Path(__file__).resolve().parents[2])
+    if root not in sys.path:
+        sys.path.insert(0, root)
     with distributed.Client(
         n_workers=2,
         threads_per_worker=1,

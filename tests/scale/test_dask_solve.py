@@ -94,3 +94,27 @@ def test_a_worker_killed_mid_solve_changes_nothing(client: Any, split: mk.Regist
     assert mk.check(split, plan).empty
     assert _assignments(plan) == _assignments(expected)
     client.wait_for_workers(2, timeout=30)
+
+
+def test_the_benchmark_runner_measures_on_the_cluster(client: Any) -> None:
+    from benchmarks import run as bench_run
+
+    inst = bench_run.Instance("village", None, 0)
+    raw = bench_run.run_suite(
+        [inst], methods=("cpsat", "first_fit"), time_limit=1.0, verbose=False, client=client
+    )
+    assert list(raw["method"]) == ["cpsat", "first_fit"]
+    assert raw["error"].fillna("").eq("").all(), raw["error"].tolist()
+    assert raw["violations"].eq(0).all()
+    assert raw["memory_mode"].eq("dask worker VmHWM (shared)").all()
+    # the same tables on the worker as here
+    assert raw["data_hash"].nunique() == 1
+    assert raw["data_hash"].iloc[0] == bench_run.frames_hash(bench_run.generate_frames(inst))
+
+
+def test_the_command_line_solves_on_a_local_cluster(tmp_path: Any) -> None:
+    from matchkracht.cli import main
+
+    code = main(["demo", "--dask", "local:1x1", "--time-limit", "2", "--out", str(tmp_path)])
+    assert code == 0
+    assert (tmp_path / "assignments.csv").exists()

@@ -172,19 +172,19 @@ def decomposition(
     the comparison does not depend on the machine's load.
     """
     import matchkracht as mk
-    from matchkracht.solver import cpsat
+    from matchkracht.solver.cpsat import budget as tuning
 
     registry = _registry(Instance(size, None, seed))
     problem = mk.build_problem(registry, WEEK)
     rows = []
-    old = cpsat.MAX_COMPONENT, cpsat.REGION_OPTIONS
+    old = tuning.MAX_COMPONENT, tuning.REGION_OPTIONS
     try:
         for label, regions, split in DECOMPOSITIONS:
             if split:
-                cpsat.MAX_COMPONENT = problem.num_options // 2
-                cpsat.REGION_OPTIONS = math.ceil(problem.num_options / parts)
+                tuning.MAX_COMPONENT = problem.num_options // 2
+                tuning.REGION_OPTIONS = math.ceil(problem.num_options / parts)
             else:
-                cpsat.MAX_COMPONENT, cpsat.REGION_OPTIONS = old
+                tuning.MAX_COMPONENT, tuning.REGION_OPTIONS = old
             solver = mk.CpSatSolver(
                 time_limit=time_limit,
                 seed=0,
@@ -214,7 +214,7 @@ def decomposition(
             )
             print(rows[-1], file=sys.stderr, flush=True)
     finally:
-        cpsat.MAX_COMPONENT, cpsat.REGION_OPTIONS = old
+        tuning.MAX_COMPONENT, tuning.REGION_OPTIONS = old
     return rows
 
 

@@ -30,8 +30,8 @@ SETTINGS: dict[str, Any] = {
 @pytest.fixture
 def split(monkeypatch: pytest.MonkeyPatch) -> mk.Registry:
     """A village whose one component is split into two regional parts."""
-    monkeypatch.setattr(cpsat, "MAX_COMPONENT", 50)
-    monkeypatch.setattr(cpsat, "REGION_OPTIONS", 120)
+    monkeypatch.setattr(cpsat.budget, "MAX_COMPONENT", 50)
+    monkeypatch.setattr(cpsat.budget, "REGION_OPTIONS", 120)
     return b.generated_registry("village", seed=3)
 
 

@@ -6,8 +6,8 @@ import builders as b
 import numpy as np
 
 import matchkracht as mk
-from matchkracht.scale.partition import home_parts, independent_parts
 from matchkracht.solver import cpsat
+from matchkracht.solver.cpsat.decompose import home_parts, independent_parts
 
 
 def _split(seed: int = 3) -> tuple[mk.Problem, list[np.ndarray]]:
@@ -58,11 +58,10 @@ def test_the_independent_parts_together_are_one_feasible_plan() -> None:
     assert out is not None
     chosen = []
     for part in (q for q in out[0] if len(q)):
-        sub = cpsat.CpSatSolver(time_limit=2, seed=0, workers=1, tiers=("coverage",))
+        settings = mk.SolverSettings(time_limit=2, seed=0, workers=1, tiers=("coverage",))
         # solve each part alone: options outside it do not exist for it
-        chosen.append(
-            part[sub._solve_component(problem, part, 0.5, np.zeros(len(part), bool))["values"]]
-        )
+        res = cpsat.solve_part(problem, part, 0.5, np.zeros(len(part), bool), settings)
+        chosen.append(part[res.values])
     solution = mk.Solution(np.sort(np.concatenate(chosen)), "feasible", None, 0.0, "parts")
     plan = mk.build_plan(problem, solution, reg)
     assert mk.check(reg, plan).empty

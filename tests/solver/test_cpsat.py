@@ -8,6 +8,7 @@ proven optimal with ``bound == weighted_coverage``.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import builders as b
@@ -19,6 +20,7 @@ from ortools.sat.python import cp_model
 import matchkracht as mk
 from matchkracht.settings import SolverSettings
 from matchkracht.solver import cpsat
+from matchkracht.solver.cpsat import warmstart
 
 FAR = b.north(3.0)  # 3 road km north of the base point
 NEAR = b.north(1.0)
@@ -489,7 +491,7 @@ def test_too_little_time_to_build_a_model_keeps_the_greedy_plan(
     reg = b.generated_registry("village", seed=3)
     problem = mk.build_problem(reg, b.WEEK)
     # pretend a model takes a second per option to build: no model fits the budget
-    monkeypatch.setattr(cpsat, "BUILD_SECONDS_PER_OPTION", 1.0)
+    monkeypatch.setattr(cpsat.budget, "BUILD_SECONDS_PER_OPTION", 1.0)
     sol = mk.CpSatSolver(time_limit=1, seed=0).solve(problem)
     assert set(sol.stats["component_statuses"]) == {"NO_TIME_LEFT"}
     assert sol.seconds < 1
@@ -505,7 +507,7 @@ def test_a_tier_without_time_to_load_its_model_is_skipped(
 
     reg = b.generated_registry("village", seed=3)
     problem = mk.build_problem(reg, b.WEEK)
-    monkeypatch.setattr(cpsat, "MIN_TIER_SECONDS_PER_OPTION", 1.0)
+    monkeypatch.setattr(cpsat.budget, "MIN_TIER_SECONDS_PER_OPTION", 1.0)
     sol = mk.CpSatSolver(time_limit=2, seed=0).solve(problem)
     statuses = "/".join(sol.stats["component_statuses"])
     assert "SKIPPED" in statuses and sol.status == "feasible"
@@ -546,7 +548,7 @@ def test_maximize_with_a_start_keeps_it_among_the_best_plans(keep: int) -> None:
     options = np.arange(problem.num_options)
     start = problem.opt_vol[options] == keep
     m = cpsat.build_model(problem, options, ("coverage",))
-    cpsat._maximize(m, "coverage", start)
+    cpsat.maximize(m, "coverage", start)
     solver = cp_model.CpSolver()
     assert solver.solve(m.model) == cp_model.OPTIMAL
     chosen = [i for i, x in enumerate(m.x) if solver.boolean_value(x)]
@@ -564,13 +566,18 @@ def test_probe_finds_what_continuity_would_choose_with_the_held_tiers_whole() ->
     options = np.arange(problem.num_options)
     start = problem.opt_vol[options] == 1
     tiers = ("coverage", "fairness:at_cap", "continuity")
-    covered = int(cpsat._evaluate("coverage", start, problem, options, None))
-    engine = cpsat.CpSatSolver(time_limit=5, seed=0, workers=1)
-    probe, _ = engine._probe(problem, options, start, tiers, None, {"coverage": covered}, 5.0)
+    covered = int(cpsat.evaluate("coverage", start, problem, options, None))
+    settings = SolverSettings.make(time_limit=5, seed=0, workers=1)
+    part = SimpleNamespace(
+        settings=settings,
+        sel=options,
+        fresh_model=lambda floors: cpsat.tiers.restricted_model(
+            problem, options, tiers, None, floors
+        ),
+    )
+    probe, _ = warmstart.probe(part, start, {"coverage": covered}, 5.0)
     assert probe is not None
     assert problem.opt_vol[options[probe]].tolist() == [0, 0]
-    assert cpsat._evaluate("coverage", probe, problem, options, None) == covered
+    assert cpsat.evaluate("coverage", probe, problem, options, None) == covered
     # without the time to build a model, no probe
-    assert (
-        engine._probe(problem, options, start, tiers, None, {"coverage": covered}, 0.0)[0] is None
-    )
+    assert warmstart.probe(part, start, {"coverage": covered}, 0.0)[0] is None

@@ -1,7 +1,7 @@
 """Tiers after coverage: their time shares, complete hints and the restricted model.
 
 On large components the tiers after coverage run on a fresh, smaller model of
-the relevant options (:func:`matchkracht.solver.cpsat._relevant_options`). The
+the relevant options (:func:`matchkracht.solver.cpsat.relevant_options`). The
 tests make every component "large" so a village takes that path, and check
 the plan against the independent checker and the coverage it must keep.
 """
@@ -78,7 +78,7 @@ def test_fairness_hint_is_complete_and_feasible() -> None:
 
 @pytest.fixture
 def everything_large(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cpsat, "LARGE_COMPONENT", 1)
+    monkeypatch.setattr(cpsat.budget, "LARGE_COMPONENT", 1)
 
 
 def _solve(problem: mk.Problem, tiers: tuple[str, ...]) -> mk.solver.Solution:
@@ -107,7 +107,7 @@ def test_restricted_model_holds_only_relevant_pairs() -> None:
     options = np.arange(problem.num_options)
     chosen = np.zeros(len(options), dtype=bool)
     chosen[familiar_first_options(problem)] = True
-    keep = cpsat._relevant_options(problem, options, chosen)
+    keep = cpsat.relevant_options(problem, options, chosen)
     pairs = problem.opt_pair[options]
     known = problem.pair_helped | problem.pair_preferred | problem.pair_team_known
     assert keep[chosen].all()
@@ -199,11 +199,11 @@ def test_calendar_release_frees_what_take_used() -> None:
 
 def test_relief_options_are_the_free_candidates_of_tasks_held_at_a_cap() -> None:
     problem, options, values = _relief_case(second_free=True)
-    relief = cpsat._relief_options(problem, options, values, None)
+    relief = cpsat.warmstart.relief_options(problem, options, values, None)
     task = problem.opt_task[options[values]][0]
     free = (problem.opt_task[options] == task) & (problem.opt_vol[options] == 1)
     assert np.array_equal(relief, free)
-    keep = cpsat._relevant_options(problem, options, values, None, relief_plan=values)
+    keep = cpsat.relevant_options(problem, options, values, None, relief_plan=values)
     assert keep[free].all()
 
 
@@ -228,8 +228,8 @@ def test_familiar_swaps_hand_a_task_to_a_past_helper_who_fits(familiar_free: boo
     assert out.sum() == 1
     assert problem.opt_task[options[out]].tolist() == problem.opt_task[options[values]].tolist()
     assert problem.opt_vol[options[out]].tolist() == ([0] if familiar_free else [1])
-    before = cpsat._evaluate("continuity", values, problem, options)
-    after = cpsat._evaluate("continuity", out, problem, options)
+    before = cpsat.evaluate("continuity", values, problem, options)
+    after = cpsat.evaluate("continuity", out, problem, options)
     assert after > before if familiar_free else after == before
 
 
@@ -244,7 +244,7 @@ def test_relevant_options_keep_faces_of_the_plan_and_of_parts_before() -> None:
     vol, week = problem.opt_vol[options], problem.task_week[problem.opt_task[options]]
     chosen = np.zeros(len(options), dtype=bool)
     chosen[np.flatnonzero((vol == 0) & (week == 0))[0]] = True
-    keep = cpsat._relevant_options(problem, options, chosen)
+    keep = cpsat.relevant_options(problem, options, chosen)
     assert keep[vol == 0].all() and not keep[vol == 1].any()
     face = cpsat.face_keys(problem, options)[0]
     prior = cpsat.Prior(
@@ -254,7 +254,7 @@ def test_relevant_options_keep_faces_of_the_plan_and_of_parts_before() -> None:
         np.unique(face[vol == 1]),
         np.zeros(0, dtype=np.int64),
     )
-    assert cpsat._relevant_options(problem, options, chosen, prior).all()
+    assert cpsat.relevant_options(problem, options, chosen, prior).all()
 
 
 def test_relieve_frees_a_volunteer_by_a_chain_of_two_moves() -> None:
@@ -282,14 +282,14 @@ def test_relieve_frees_a_volunteer_by_a_chain_of_two_moves() -> None:
     values = np.zeros(len(options), dtype=bool)
     for v, n, w in plan:
         values[np.flatnonzero((vol == v) & (need == n) & (week == w))[0]] = True
-    before = cpsat._evaluate("fairness:at_cap", values, problem, options)
+    before = cpsat.evaluate("fairness:at_cap", values, problem, options)
     out = cpsat.relieve(problem, options, values, cpsat.Calendar(problem))
     assert before == -1
-    assert cpsat._evaluate("fairness:at_cap", out, problem, options) == 0
+    assert cpsat.evaluate("fairness:at_cap", out, problem, options) == 0
     assert sorted(zip(vol[out].tolist(), need[out].tolist(), week[out].tolist(), strict=True)) == [
         (0, 0, 0), (1, 0, 1), (2, 1, 0), (2, 1, 1)
     ]  # fmt: skip
-    assert cpsat._evaluate("coverage", out, problem, options) == cpsat._evaluate(
+    assert cpsat.evaluate("coverage", out, problem, options) == cpsat.evaluate(
         "coverage", values, problem, options
     )
 
@@ -298,7 +298,7 @@ def test_a_busy_at_cap_step_gets_a_larger_share() -> None:
     steps = cpsat.solve_steps(("coverage", "continuity", "fairness", "travel"))
     k = steps.index("fairness:at_cap")
     calm = cpsat.tier_share(steps, k, large=True)
-    busy = cpsat.tier_share(steps, k, large=True, weight=cpsat._AT_CAP_BUSY_WEIGHT)
+    busy = cpsat.tier_share(steps, k, large=True, weight=cpsat.budget.AT_CAP_BUSY_WEIGHT)
     assert 0 < calm < busy < 1
 
 

@@ -32,8 +32,8 @@ def test_a_split_component_is_solved_feasibly_with_the_trivial_bound(
 ) -> None:
     reg = b.generated_registry("village", seed=3)
     whole = mk.match(reg, week=b.WEEK, time_limit=5, seed=0, workers=2)
-    monkeypatch.setattr(cpsat, "MAX_COMPONENT", 50)
-    monkeypatch.setattr(cpsat, "REGION_OPTIONS", 200)
+    monkeypatch.setattr(cpsat.budget, "MAX_COMPONENT", 50)
+    monkeypatch.setattr(cpsat.budget, "REGION_OPTIONS", 200)
     split = mk.match(reg, week=b.WEEK, time_limit=5, seed=0, workers=2)
     assert mk.check(reg, split).empty
     assert split.metadata["solver_stats"]["regions"] >= 2
@@ -60,8 +60,8 @@ def test_complete_teams_drops_teams_cut_by_a_border() -> None:
 
 def test_parts_without_time_left_keep_their_greedy_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     reg = b.generated_registry("village", seed=3)
-    monkeypatch.setattr(cpsat, "MAX_COMPONENT", 50)
-    monkeypatch.setattr(cpsat, "REGION_OPTIONS", 120)
+    monkeypatch.setattr(cpsat.budget, "MAX_COMPONENT", 50)
+    monkeypatch.setattr(cpsat.budget, "REGION_OPTIONS", 120)
     plan = mk.match(reg, week=b.WEEK, time_limit=0.001, seed=0, workers=1)
     assert mk.check(reg, plan).empty
     assert "NO_TIME_LEFT" in plan.metadata["solver_stats"]["component_statuses"]

@@ -287,9 +287,9 @@ def test_what_the_next_tier_did_not_need_is_won_back(
     # far task comes back only when coverage is re-optimised before travel
     from matchkracht.solver import cpsat
 
-    monkeypatch.setattr(cpsat, "restore", lambda *args: args[3])
+    monkeypatch.setattr(cpsat.warmstart, "restore", lambda *args: args[3])
     if not recover:
-        monkeypatch.setattr(cpsat, "_RECOVER_SHARE", 0.0)
+        monkeypatch.setattr(cpsat.budget, "RECOVER_SHARE", 0.0)
     vols = [b.volunteer("v1"), b.volunteer("v2", lat=b.north(1.0))]
     clients = [b.client("c1"), b.client("c2", lat=b.north(8.0))]
     needs = [

@@ -13,7 +13,7 @@ from matchkracht.solver import cpsat
 
 @pytest.fixture
 def split_every_week(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cpsat, "WEEK_SPLIT", 1)
+    monkeypatch.setattr(cpsat.budget, "WEEK_SPLIT", 1)
 
 
 def _match(reg: mk.Registry, weeks: int = 2) -> mk.Plan:
@@ -101,11 +101,11 @@ def test_later_weeks_count_as_at_a_cap_only_where_the_volunteer_has_options() ->
     problem = mk.build_problem(reg, mk.Horizon.from_week(b.WEEK, 2))
     week1, week2 = cpsat.split_weeks(problem, np.arange(problem.num_options))
     v1, v2 = problem.volunteer_ids.index("v1"), problem.volunteer_ids.index("v2")
-    state = cpsat._week_state(problem, week1, None)
+    state = cpsat.fairness.week_state(problem, week1, None)
     assert state.full[:, 1].tolist()[v1] and not state.full[v2, 1]
     assert not state.full[:, 0].any()
     # the last week has no later weeks
-    assert not cpsat._week_state(problem, week2, None).full.any()
+    assert not cpsat.fairness.week_state(problem, week2, None).full.any()
 
 
 def test_weeks_before_the_last_leave_the_relief_to_where_a_familiar_face_fits(
@@ -132,7 +132,7 @@ def test_weeks_before_the_last_leave_the_relief_to_where_a_familiar_face_fits(
     assert plan.metrics["max_load"] == 0.5
     # solved with the given order in week 1 too, week 1 must move v1 off the cap,
     # and only the stranger can come then
-    monkeypatch.setattr(cpsat, "early_week_tiers", lambda tiers: tiers)
+    monkeypatch.setattr(cpsat.engine, "early_week_tiers", lambda tiers: tiers)
     plan = mk.match(reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, workers=2, tiers=tiers)
     assert plan.assignments["volunteer_id"].tolist()[0] == "v2"
     assert plan.metrics["continuity"] == 0.5
@@ -158,7 +158,7 @@ def _limit_first_plan(tolerance: float, rule: bool, monkeypatch: pytest.MonkeyPa
     ]
     reg = b.registry(vols, clients=clients, needs=needs)
     if not rule:
-        monkeypatch.setattr(cpsat, "at_cap_giver", lambda tiers: None)
+        monkeypatch.setattr(cpsat.engine, "at_cap_giver", lambda tiers: None)
     plan = mk.match(
         reg, week=b.WEEK, weeks=2, time_limit=5, seed=0, workers=2,
         tiers=LIMIT_FIRST, tolerance={"coverage": tolerance},

@@ -2,19 +2,30 @@
 
 The measures here read a set of chosen options (numpy) or an :class:`Occupancy`
 built task by task; every layer above the problem (solvers, reasons, advice)
-asks them instead of counting for itself.
+asks them instead of counting for itself. :class:`Calendar` is the solvers'
+incremental form (options taken and released one at a time, on hot paths),
+:class:`Prior` a snapshot of it that a part of a split solve starts from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from matchkracht.problem.core import IntArray, Problem
 
-__all__ = ["Occupancy", "cap_share", "covered_tasks", "weekly_use"]
+__all__ = [
+    "Calendar",
+    "Occupancy",
+    "Prior",
+    "cap_share",
+    "covered_tasks",
+    "face_keys",
+    "weekly_use",
+]
 
 
 def covered_tasks(problem: Problem, options: IntArray) -> npt.NDArray[np.bool_]:
@@ -123,3 +134,123 @@ class Occupancy:
         """Tasks of ``vol`` in ISO week ``week`` of the horizon."""
         tw = self.problem.task_week
         return [t for _, _, t in self.busy.get(vol, ()) if t >= 0 and int(tw[t]) == week]
+
+
+class Calendar:
+    """Occupied intervals, weekly use and care-team members per volunteer.
+
+    Tests quickly whether one more option fits next to the options taken so far.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.p = problem
+        self.busy: dict[int, list[tuple[int, int]]] = {}
+        self.tasks = np.zeros((problem.num_volunteers, max(problem.num_weeks, 1)), dtype=np.int64)
+        self.minutes = np.zeros_like(self.tasks)
+        self.team: dict[int, set[int]] = {}
+
+    def copy(self) -> Calendar:
+        """An independent copy."""
+        new = Calendar(self.p)
+        new.busy = {v: list(b) for v, b in self.busy.items()}
+        new.tasks = self.tasks.copy()
+        new.minutes = self.minutes.copy()
+        new.team = {n: set(t) for n, t in self.team.items()}
+        return new
+
+    def fits(self, o: int) -> bool:
+        """Whether option ``o`` breaks no cap, overlap or care-team rule."""
+        p = self.p
+        pair = p.opt_pair[o]
+        v, t = int(p.pair_vol[pair]), int(p.pair_task[pair])
+        w = int(p.task_week[t])
+        if self.tasks[v, w] + 1 > p.vol_max_tasks[v]:
+            return False
+        if self.minutes[v, w] + p.pair_occupied[pair] > p.vol_max_minutes[v]:
+            return False
+        n = int(p.task_need[t])
+        cap = int(p.need_team_cap[n])
+        if cap >= 0 and not p.pair_team_known[pair]:
+            joined = self.team.get(n, set())
+            if v not in joined and len(joined) >= cap:
+                return False
+        a, b = int(p.opt_depart[o]), int(p.opt_return[o])
+        return all(b <= c or d <= a for c, d in self.busy.get(v, ()))
+
+    def take(self, o: int) -> None:
+        """Record option ``o`` as chosen."""
+        p = self.p
+        pair = p.opt_pair[o]
+        v, t = int(p.pair_vol[pair]), int(p.pair_task[pair])
+        w = int(p.task_week[t])
+        self.tasks[v, w] += 1
+        self.minutes[v, w] += p.pair_occupied[pair]
+        self.busy.setdefault(v, []).append((int(p.opt_depart[o]), int(p.opt_return[o])))
+        if p.need_team_cap[p.task_need[t]] >= 0 and not p.pair_team_known[pair]:
+            self.team.setdefault(int(p.task_need[t]), set()).add(v)
+
+    def release(self, o: int) -> None:
+        """Forget option ``o`` (taken before): its time and weekly use are free again.
+
+        Care-team membership stays (a volunteer may hold other tasks of the
+        need), so :meth:`fits` stays on the safe side.
+        """
+        p = self.p
+        pair = p.opt_pair[o]
+        v, t = int(p.pair_vol[pair]), int(p.pair_task[pair])
+        w = int(p.task_week[t])
+        self.tasks[v, w] -= 1
+        self.minutes[v, w] -= p.pair_occupied[pair]
+        self.busy[v].remove((int(p.opt_depart[o]), int(p.opt_return[o])))
+
+
+def face_keys(problem: Problem, options: IntArray) -> tuple[IntArray, IntArray]:
+    """Per option, its (client, volunteer) key and, on horizons of several weeks,
+    its (need, weekday, volunteer) slot key (``-1`` where not counted)."""
+    p = problem
+    pairs = p.opt_pair[options]
+    tasks = p.pair_task[pairs]
+    vols = p.pair_vol[pairs]
+    face = p.task_client[tasks] * p.num_volunteers + vols
+    slot = np.full(len(options), -1, dtype=np.int64)
+    if p.num_weeks > 1:
+        weekday = (p.horizon.first.weekday() + p.task_day[tasks]) % 7
+        recurring = p.task_continuity[tasks] > 0
+        slot = np.where(recurring, (p.task_need[tasks] * 7 + weekday) * p.num_volunteers + vols, -1)
+    return np.asarray(face, dtype=np.int64), np.asarray(slot, dtype=np.int64)
+
+
+@dataclass
+class Prior:
+    """What parts solved before (of a split solve) already hold.
+
+    Attributes
+    ----------
+    tasks, minutes : numpy.ndarray
+        Tasks and occupied minutes per (volunteer, week) already taken.
+    team : dict
+        Per need, the volunteers who already joined its care team (beyond the
+        known members of ``Problem.pair_team_known``).
+    faces, slots : numpy.ndarray
+        Familiar-face keys (see :func:`face_keys`) of the (client, volunteer)
+        pairs and (need, weekday, volunteer) slots already served: serving them
+        again brings no new face.
+    """
+
+    tasks: IntArray
+    minutes: IntArray
+    team: dict[int, set[int]]
+    faces: IntArray
+    slots: IntArray
+
+    @classmethod
+    def from_calendar(cls, problem: Problem, calendar: Calendar, chosen: IntArray) -> Prior:
+        """The prior of the options ``chosen`` so far, recorded in ``calendar``."""
+        face, slot = face_keys(problem, chosen)
+        return cls(
+            calendar.tasks.copy(),
+            calendar.minutes.copy(),
+            {n: set(t) for n, t in calendar.team.items()},
+            np.unique(face),
+            np.unique(slot[slot >= 0]),
+        )

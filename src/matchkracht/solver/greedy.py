@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matchkracht.problem.core import Problem
+from matchkracht.problem.occupancy import Calendar
 from matchkracht.solver.base import Solution
 
 __all__ = [
@@ -22,74 +23,6 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.int64]
-
-
-class Calendar:
-    """Occupied intervals, weekly use and care-team members per volunteer.
-
-    Tests quickly whether one more option fits next to the options taken so far.
-    """
-
-    def __init__(self, problem: Problem) -> None:
-        self.p = problem
-        self.busy: dict[int, list[tuple[int, int]]] = {}
-        self.tasks = np.zeros((problem.num_volunteers, max(problem.num_weeks, 1)), dtype=np.int64)
-        self.minutes = np.zeros_like(self.tasks)
-        self.team: dict[int, set[int]] = {}
-
-    def copy(self) -> Calendar:
-        """An independent copy."""
-        new = Calendar(self.p)
-        new.busy = {v: list(b) for v, b in self.busy.items()}
-        new.tasks = self.tasks.copy()
-        new.minutes = self.minutes.copy()
-        new.team = {n: set(t) for n, t in self.team.items()}
-        return new
-
-    def fits(self, o: int) -> bool:
-        """Whether option ``o`` breaks no cap, overlap or care-team rule."""
-        p = self.p
-        pair = p.opt_pair[o]
-        v, t = int(p.pair_vol[pair]), int(p.pair_task[pair])
-        w = int(p.task_week[t])
-        if self.tasks[v, w] + 1 > p.vol_max_tasks[v]:
-            return False
-        if self.minutes[v, w] + p.pair_occupied[pair] > p.vol_max_minutes[v]:
-            return False
-        n = int(p.task_need[t])
-        cap = int(p.need_team_cap[n])
-        if cap >= 0 and not p.pair_team_known[pair]:
-            joined = self.team.get(n, set())
-            if v not in joined and len(joined) >= cap:
-                return False
-        a, b = int(p.opt_depart[o]), int(p.opt_return[o])
-        return all(b <= c or d <= a for c, d in self.busy.get(v, ()))
-
-    def take(self, o: int) -> None:
-        """Record option ``o`` as chosen."""
-        p = self.p
-        pair = p.opt_pair[o]
-        v, t = int(p.pair_vol[pair]), int(p.pair_task[pair])
-        w = int(p.task_week[t])
-        self.tasks[v, w] += 1
-        self.minutes[v, w] += p.pair_occupied[pair]
-        self.busy.setdefault(v, []).append((int(p.opt_depart[o]), int(p.opt_return[o])))
-        if p.need_team_cap[p.task_need[t]] >= 0 and not p.pair_team_known[pair]:
-            self.team.setdefault(int(p.task_need[t]), set()).add(v)
-
-    def release(self, o: int) -> None:
-        """Forget option ``o`` (taken before): its time and weekly use are free again.
-
-        Care-team membership stays (a volunteer may hold other tasks of the
-        need), so :meth:`fits` stays on the safe side.
-        """
-        p = self.p
-        pair = p.opt_pair[o]
-        v, t = int(p.pair_vol[pair]), int(p.pair_task[pair])
-        w = int(p.task_week[t])
-        self.tasks[v, w] -= 1
-        self.minutes[v, w] -= p.pair_occupied[pair]
-        self.busy[v].remove((int(p.opt_depart[o]), int(p.opt_return[o])))
 
 
 def greedy_options(

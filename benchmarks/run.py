@@ -277,14 +277,19 @@ def measure(job: Job) -> dict[str, Any]:
     return row
 
 
+def in_child(fn: Any, arg: Any) -> Any:
+    """``fn(arg)`` in a fresh spawned process (its peak memory is its own)."""
+    ctx = mp.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        return pool.submit(fn, arg).result()
+
+
 def _run_job(job: Job, isolate: bool) -> dict[str, Any]:
     """Run :func:`measure` in a fresh spawned process (``isolate``) or in this one."""
     if not isolate:
         return measure(job)
-    ctx = mp.get_context("spawn")
     try:
-        with cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            return pool.submit(measure, job).result()
+        return dict(in_child(measure, job))
     except Exception as exc:  # e.g. the child was killed (out of memory)
         inst = job.instance
         return {

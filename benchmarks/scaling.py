@@ -27,9 +27,7 @@ Dask worker's.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import math
-import multiprocessing as mp
 import os
 import sys
 import time
@@ -42,7 +40,16 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks.run import WEEK, Instance, _peak_mib, _registry, generate_frames, machine_info
+from benchmarks.run import (
+    WEEK,
+    Instance,
+    _fmt,
+    _peak_mib,
+    _registry,
+    generate_frames,
+    in_child,
+    machine_info,
+)
 
 __all__ = ["MODES", "SIZES", "TIME_LIMITS", "Run", "main", "measure", "render_markdown"]
 
@@ -220,26 +227,10 @@ def decomposition(
 
 def _run_isolated(run: Run) -> dict[str, Any]:
     """:func:`measure` in a fresh spawned process (its peak memory is its own)."""
-    ctx = mp.get_context("spawn")
     try:
-        with cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            return pool.submit(measure, run).result()
+        return dict(in_child(measure, run))
     except Exception as exc:  # e.g. the child was killed (out of memory)
         return {"size": run.size, "mode": run.mode, "seed": run.seed, "error": repr(exc)[:500]}
-
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _fmt(x: Any, spec: str) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return format(x, spec)
 
 
 def render_markdown(raw: pd.DataFrame, settings: dict[str, Any]) -> str:
@@ -333,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         table = pd.DataFrame(rows)
         table.to_csv(out / "decomposition.csv", index=False)
-        print(table.to_markdown(index=False) if _has_tabulate() else table.to_string(index=False))
+        print(table.to_string(index=False))
         return 0 if table["violations"].sum() == 0 else 1
     rows = []
     for size in args.sizes:

@@ -30,6 +30,7 @@ __all__ = [
     "Objective",
     "PartView",
     "Terms",
+    "TermsInput",
     "continuity_terms",
     "continuity_value",
     "coverage_value",
@@ -84,20 +85,23 @@ class PartView(Protocol):
         ...
 
 
-#: A tier's terms: (model, option booleans, problem, options, prior, aux_or,
-#: aux_fn) -> the objective of each step it builds, by name.
-Terms = Callable[
-    [
-        cp_model.CpModel,
-        list[cp_model.IntVar],
-        Problem,
-        IntArray,
-        "Prior | None",
-        list[AuxOr],
-        list[Derived],
-    ],
-    dict[str, cp_model.LinearExpr],
-]
+@dataclass(frozen=True)
+class TermsInput:
+    """What a tier's terms are built from: the model, its option booleans ``x``
+    (one per position of ``options``), the problem, the prior of earlier parts,
+    and the lists collecting auxiliary variables for complete hints."""
+
+    model: cp_model.CpModel
+    x: list[cp_model.IntVar]
+    problem: Problem
+    options: IntArray
+    prior: Prior | None
+    aux_or: list[AuxOr]
+    aux_fn: list[Derived]
+
+
+#: A tier's terms: the objective of each step it builds, by name.
+Terms = Callable[[TermsInput], dict[str, cp_model.LinearExpr]]
 #: A tier's value for a plan: (problem, chosen options, the model's options, prior).
 Value = Callable[[Problem, IntArray, IntArray, "Prior | None"], float]
 
@@ -153,18 +157,10 @@ def coverage_value(
     return float(problem.task_weight[covered_tasks(problem, chosen)].sum())
 
 
-def stability_terms(
-    model: cp_model.CpModel,
-    x: list[cp_model.IntVar],
-    problem: Problem,
-    options: IntArray,
-    prior: Prior | None,
-    aux_or: list[AuxOr],
-    aux_fn: list[Derived],
-) -> dict[str, cp_model.LinearExpr]:
+def stability_terms(b: TermsInput) -> dict[str, cp_model.LinearExpr]:
     """Stability (re-planning): keep as many assignments of the previous plan as possible."""
-    keep = np.flatnonzero(problem.opt_previous[options])
-    return {"stability": lsum([x[i] for i in keep.tolist()])} if len(keep) else {}
+    keep = np.flatnonzero(b.problem.opt_previous[b.options])
+    return {"stability": lsum([b.x[i] for i in keep.tolist()])} if len(keep) else {}
 
 
 def stability_value(
@@ -197,15 +193,7 @@ def new_faces(
     return np.asarray(face, dtype=np.int64), np.asarray(slot, dtype=np.int64)
 
 
-def continuity_terms(
-    model: cp_model.CpModel,
-    x: list[cp_model.IntVar],
-    problem: Problem,
-    options: IntArray,
-    prior: Prior | None,
-    aux_or: list[AuxOr],
-    aux_fn: list[Derived],
-) -> dict[str, cp_model.LinearExpr]:
+def continuity_terms(b: TermsInput) -> dict[str, cp_model.LinearExpr]:
     """Continuity: familiar faces, then preferred volunteers.
 
     Counts each new face (a volunteer serving a client they never helped
@@ -214,9 +202,9 @@ def continuity_terms(
     person keeps "the Monday lunch". Fewer is better; preferred volunteers
     break ties (weight 1 against ``H`` per face or slot).
     """
-    p = problem
-    face, slot = new_faces(p, options, prior)
-    pref = p.pair_preferred[p.opt_pair[options]]
+    p, x, model = b.problem, b.x, b.model
+    face, slot = new_faces(p, b.options, b.prior)
+    pref = p.pair_preferred[p.opt_pair[b.options]]
     heavy = int(p.task_needed.sum()) + 1  # more than all preferred points of any plan
     terms: list[cp_model.IntVar] = [x[i] for i in np.flatnonzero(pref).tolist()]
     penalty: list[cp_model.IntVar] = []
@@ -231,7 +219,7 @@ def continuity_terms(
             for i in group.tolist():
                 model.add_implication(x[i], used)
             penalty.append(used)
-            aux_or.append((used, group.tolist()))
+            b.aux_or.append((used, group.tolist()))
     if not terms and not penalty:
         return {}
     expr = cp_model.LinearExpr.weighted_sum(
@@ -256,20 +244,14 @@ def travel_units(problem: Problem, options: IntArray) -> IntArray:
     return np.asarray(np.rint(problem.pair_km[problem.opt_pair[options]] * 10).astype(np.int64))
 
 
-def travel_terms(
-    model: cp_model.CpModel,
-    x: list[cp_model.IntVar],
-    problem: Problem,
-    options: IntArray,
-    prior: Prior | None,
-    aux_or: list[AuxOr],
-    aux_fn: list[Derived],
-) -> dict[str, cp_model.LinearExpr]:
+def travel_terms(b: TermsInput) -> dict[str, cp_model.LinearExpr]:
     """Travel: least travel (round-trip km, in units of 100 m)."""
-    km = travel_units(problem, options)
+    km = travel_units(b.problem, b.options)
     nz = np.flatnonzero(km)
     return {
-        "travel": cp_model.LinearExpr.weighted_sum([x[i] for i in nz.tolist()], (-km[nz]).tolist())
+        "travel": cp_model.LinearExpr.weighted_sum(
+            [b.x[i] for i in nz.tolist()], (-km[nz]).tolist()
+        )
     }
 
 

@@ -23,11 +23,12 @@ from matchkracht.solver.cpsat.budget import (
     TIER_WEIGHT,
 )
 from matchkracht.solver.cpsat.fairness import fairness_terms, fairness_value
-from matchkracht.solver.cpsat.linear import BoolArray, Derived, IntArray
+from matchkracht.solver.cpsat.linear import BoolArray, IntArray
 from matchkracht.solver.cpsat.model import Model
 from matchkracht.solver.cpsat.objectives import (
     Objective,
     PartView,
+    TermsInput,
     continuity_terms,
     continuity_value,
     coverage_value,
@@ -62,16 +63,8 @@ __all__ = [
 FAIRNESS_STEPS = ("fairness:at_cap", "fairness:peak", "fairness:spread")
 
 
-def _fairness(
-    model: cp_model.CpModel,
-    x: list[cp_model.IntVar],
-    problem: Problem,
-    options: IntArray,
-    prior: Prior | None,
-    aux_or: list[AuxOr],
-    aux_fn: list[Derived],
-) -> dict[str, cp_model.LinearExpr]:
-    return fairness_terms(model, x, problem, options, prior, aux_fn)
+def _fairness(b: TermsInput) -> dict[str, cp_model.LinearExpr]:
+    return fairness_terms(b.model, b.x, b.problem, b.options, b.prior, b.aux_fn)
 
 
 def _fairness_step(step: str) -> Callable[[Problem, IntArray, IntArray, Prior | None], float]:
@@ -265,6 +258,7 @@ def build_model(
     add_locks(model, x, problem, options)
     m = Model(model, x, cover, aux_or=aux)
     m.tiers["coverage"] = cover
+    terms_input = TermsInput(model, x, problem, options, prior, m.aux_or, m.aux_fn)
     families: set[str] = set()
     for step in solve_steps(tiers):
         objective = REGISTRY[step]
@@ -272,9 +266,7 @@ def build_model(
         if objective.terms is None or family in families:
             continue  # coverage, or a step built with the first of its tier
         families.add(family)
-        m.pending[step] = partial(
-            objective.terms, model, x, problem, options, prior, m.aux_or, m.aux_fn
-        )
+        m.pending[step] = partial(objective.terms, terms_input)
     return m
 
 

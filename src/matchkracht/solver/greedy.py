@@ -193,8 +193,11 @@ def familiar_first_options(problem: Problem) -> IntArray:
         )
 
     def take(o: int) -> None:
-        t = int(p.opt_task[o])
-        v = int(p.opt_vol[o])
+        # one option: index the pair arrays (``opt_task`` and ``opt_vol`` are
+        # properties over every option, far too slow in a loop on a province)
+        pair = int(p.opt_pair[o])
+        t = int(p.pair_task[pair])
+        v = int(p.pair_vol[pair])
         slot_owner.setdefault((int(p.task_need[t]), int(weekday[t])), {})[v] = int(
             p.opt_start[o] % 1440
         )

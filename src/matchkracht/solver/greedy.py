@@ -176,7 +176,7 @@ def familiar_first_options(problem: Problem) -> IntArray:
     seen_set: set[int] = set()
 
     def key(opts: IntArray, t: int) -> IntArray:
-        vols = p.opt_vol[opts]
+        vols = p.pair_vol[p.opt_pair[opts]]
         owners = slot_owner.get((int(p.task_need[t]), int(weekday[t])), {})
         sticky = np.array([v not in owners for v in vols.tolist()], dtype=np.int64)
         client = int(p.task_client[t])

@@ -143,7 +143,7 @@ def scarce_first_options(problem: Problem) -> IntArray:
     demand = np.bincount(p.pair_vol, minlength=p.num_volunteers).astype(np.int64)
 
     def key(opts: IntArray) -> IntArray:
-        return np.asarray(demand[p.opt_vol[opts]] * (8 * 1440) + p.opt_start[opts])
+        return np.asarray(demand[p.pair_vol[p.opt_pair[opts]]] * (8 * 1440) + p.opt_start[opts])
 
     return greedy_options(p, task_order=order, option_key=key)
 

@@ -148,6 +148,7 @@ def measure(run: Run) -> dict[str, Any]:
             client_peak_mib=_peak_mib(),
             worker_peak_mib=math.nan if client is None else _worker_peak_mib(client),
             violations=len(violations),
+            violation_rules=";".join(sorted(set(violations["rule"].astype(str)))),
         )
     except Exception as exc:  # a benchmark row records failures instead of stopping the run
         row["error"] = f"{type(exc).__name__}: {exc}"[:500]

@@ -181,6 +181,9 @@ SIZES: dict[str, SizeSpec] = {
         volunteers=650, clients=430, tasks=750, places=tuple(MUNICIPALITY_VILLAGES)
     ),
     "region": SizeSpec(volunteers=5000, clients=2900, tasks=5000, n_places=100, centre="Horst"),
+    "province": SizeSpec(
+        volunteers=20_000, clients=11_600, tasks=20_000, n_places=400, centre="Horst"
+    ),
 }
 
 # Share of the week's tasks per kind of help.
@@ -1162,12 +1165,14 @@ def generate(
 
     Parameters
     ----------
-    size : {"village", "municipality", "region"}
+    size : {"village", "municipality", "region", "province"}
         ``village``: one village (Grubbenvorst), about 60 volunteers, 40
         clients and 70 tasks a week. ``municipality``: sixteen villages of
         Horst aan de Maas, about 650 volunteers and 750 tasks a week.
         ``region``: the 100 places nearest to Horst (Limburg and Brabant),
-        about 5,000 volunteers and 5,000 tasks a week.
+        about 5,000 volunteers and 5,000 tasks a week. ``province``: the 400
+        places nearest to Horst (within about 75 km: most of Limburg and
+        eastern North Brabant), about 20,000 volunteers and 20,000 tasks a week.
     seed : int
         Seed of :func:`numpy.random.default_rng`; the same arguments always
         give identical frames.

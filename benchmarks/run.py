@@ -34,7 +34,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -283,14 +283,19 @@ def measure(job: Job) -> dict[str, Any]:
     return row
 
 
+def in_child(fn: Any, arg: Any) -> Any:
+    """``fn(arg)`` in a fresh spawned process (its peak memory is its own)."""
+    ctx = mp.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        return pool.submit(fn, arg).result()
+
+
 def _run_job(job: Job, isolate: bool) -> dict[str, Any]:
     """Run :func:`measure` in a fresh spawned process (``isolate``) or in this one."""
     if not isolate:
         return measure(job)
-    ctx = mp.get_context("spawn")
     try:
-        with cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            return pool.submit(measure, job).result()
+        return dict(in_child(measure, job))
     except Exception as exc:  # e.g. the child was killed (out of memory)
         inst = job.instance
         return {
@@ -311,6 +316,15 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def _measure_part(
+    frames: dict[Instance, dict[str, pd.DataFrame]], job: Job, threads: int
+) -> dict[str, Any]:
+    """:func:`measure` on a Dask worker: the instance's scattered tables, the worker's threads."""
+    row = measure(replace(job, workers=threads, frames=frames[job.instance]))
+    row["memory_mode"] = "dask worker VmHWM (shared)"
+    return row
+
+
 def run_suite(
     instances: Sequence[Instance],
     *,
@@ -321,8 +335,9 @@ def run_suite(
     isolate: bool = True,
     verbose: bool = True,
     day_bound: bool = True,
+    client: Any = None,
 ) -> pd.DataFrame:
-    """Measure every method on every instance, one at a time.
+    """Measure every method on every instance, one at a time (or on a Dask cluster).
 
     Parameters
     ----------
@@ -333,7 +348,8 @@ def run_suite(
     time_limit
         CP-SAT time limit for every instance; ``None``: :data:`DEFAULT_TIME_LIMITS` by size.
     cpsat_seed, workers
-        CP-SAT's random seed and number of search workers (0 = one per core).
+        CP-SAT's random seed and number of search workers (0 = one per core,
+        or on Dask all of a worker's threads).
     isolate
         Run each measurement in a fresh spawned process (true peak memory per
         run); otherwise in this process (faster; memory then is this process's peak).
@@ -342,6 +358,11 @@ def run_suite(
     day_bound
         After each CP-SAT solve, also compute the day-relaxation bound
         (:data:`DAY_BOUND_LIMITS` seconds per day, timed apart from the solve).
+    client
+        A :class:`distributed.Client`: every (instance, method) runs as one
+        Dask task (the tables are sent to each worker once; one task at a time
+        per worker, see :func:`matchkracht.scale.map_parts`). Peak memory is then
+        the worker's, shared by the tasks it ran.
 
     Returns
     -------
@@ -350,36 +371,60 @@ def run_suite(
         bound of that instance and seed minus the row's weighted coverage, in
         percentage points (NaN without a CP-SAT bound).
     """
-    rows = []
+    frames: dict[Instance, dict[str, pd.DataFrame]] = {}
+    gen_seconds: dict[Instance, float] = {}
+    jobs: list[Job] = []
     for inst in instances:
         g0 = time.perf_counter()
-        frames = generate_frames(inst)
-        gen_seconds = time.perf_counter() - g0
-        for method in methods:
-            job = Job(
+        frames[inst] = generate_frames(inst)
+        gen_seconds[inst] = time.perf_counter() - g0
+        jobs.extend(
+            Job(
                 inst,
                 method,
                 _time_limit(inst, time_limit),
                 cpsat_seed,
                 workers,
                 DAY_BOUND_LIMITS[inst.size] if day_bound else 0.0,
-                frames,
+                None if client is not None else frames[inst],
             )
-            t0 = time.perf_counter()
-            row = _run_job(job, isolate)
-            row["generate_seconds"] = gen_seconds
-            row["memory_mode"] = "child VmHWM" if isolate else "process VmHWM (shared)"
-            rows.append(row)
+            for method in methods
+        )
+    if client is not None:
+        from matchkracht.scale import map_parts
+
+        t0 = time.perf_counter()
+        rows = map_parts(_measure_part, frames, jobs, cluster=client, threads=workers)
+        for row in rows:
+            row["generate_seconds"] = gen_seconds[_instance_of(row)]
             if verbose:
-                wc = row.get("weighted_coverage", math.nan)
-                _log(
-                    f"{inst.name} seed {inst.seed} {method:<12} wc={wc:.4f} "
-                    f"solve={row.get('solve_seconds', math.nan):.2f}s "
-                    f"violations={row.get('violations', '?')} "
-                    f"({time.perf_counter() - t0:.1f}s)"
-                    + (f" ERROR {row['error']}" if row["error"] else "")
-                )
+                _log_row(row, time.perf_counter() - t0)
+        return add_gaps(pd.DataFrame(rows))
+    rows = []
+    for job in jobs:
+        t0 = time.perf_counter()
+        row = _run_job(job, isolate)
+        row["generate_seconds"] = gen_seconds[job.instance]
+        row["memory_mode"] = "child VmHWM" if isolate else "process VmHWM (shared)"
+        rows.append(row)
+        if verbose:
+            _log_row(row, time.perf_counter() - t0)
     return add_gaps(pd.DataFrame(rows))
+
+
+def _instance_of(row: dict[str, Any]) -> Instance:
+    variant = None if row["variant"] == "base" else str(row["variant"])
+    return Instance(str(row["size"]), variant, int(row["seed"]))
+
+
+def _log_row(row: dict[str, Any], seconds: float) -> None:
+    wc = row.get("weighted_coverage", math.nan)
+    _log(
+        f"{row['instance']} seed {row['seed']} {row['method']:<12} wc={wc:.4f} "
+        f"solve={row.get('solve_seconds', math.nan):.2f}s "
+        f"violations={row.get('violations', '?')} "
+        f"({seconds:.1f}s)" + (f" ERROR {row['error']}" if row["error"] else "")
+    )
 
 
 def add_gaps(raw: pd.DataFrame) -> pd.DataFrame:
@@ -864,6 +909,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=True,
         help="also compute the day-relaxation bound after each CP-SAT solve (default)",
     )
+    parser.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="run the measurements on a Dask cluster: a scheduler address, 'local' or 'local:WxT'",
+    )
     args = parser.parse_args(argv)
     spec = SUITES[args.suite]
     time_limit = args.time_limit if args.time_limit is not None else spec["time_limit"]
@@ -871,14 +922,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out) if args.out else Path(__file__).resolve().parent / "results" / args.suite
     instances = suite_instances(args.suite, args.seeds)
     t0 = time.perf_counter()
-    raw = run_suite(
-        instances,
-        time_limit=time_limit,
-        cpsat_seed=args.cpsat_seed,
-        workers=args.workers,
-        isolate=args.isolate,
-        day_bound=args.day_bound,
-    )
+    client = None
+    if args.dask:
+        from matchkracht.scale import connect
+
+        client = connect(args.dask)
+    try:
+        raw = run_suite(
+            instances,
+            time_limit=time_limit,
+            cpsat_seed=args.cpsat_seed,
+            workers=args.workers,
+            isolate=args.isolate,
+            day_bound=args.day_bound,
+            client=client,
+        )
+    finally:
+        if client is not None:
+            client.close()
     curve = None
     if plots:
         inst = _curve_instance(instances)
@@ -896,6 +957,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cpsat_seed": args.cpsat_seed,
         "workers": args.workers,
         "isolate": args.isolate,
+        "dask": args.dask or "no",
         "total_seconds": round(time.perf_counter() - t0, 1),
     }
     text = write_outputs(raw, out, suite=args.suite, settings=settings, curve=curve, plots=plots)

@@ -21,6 +21,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data", ("matchkracht.data",)),
     # problem.darp: the dial-a-ride instance and its reader
     ("problem", ("matchkracht.problem",)),
+    # maps independent parts over a Dask cluster or this process; the solver uses it
+    ("scale", ("matchkracht.scale",)),
     # solver.trips: the dial-a-ride engine (routing, ruin and recreate, schedules)
     ("solver", ("matchkracht.solver", "matchkracht.solver.trips")),
     # plan.darp_check: the independent checker of dial-a-ride routes
@@ -43,6 +45,7 @@ FORBIDDEN = {
     "problem.darp": ("pandas", "pydantic"),
     "solver": ("pandas", "pydantic"),
     "plan.darp_check": ("pandas", "pydantic", "ortools"),
+    "scale": ("pandas", "pydantic"),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import platform
 from importlib import metadata as importlib_metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matchkracht.data.geo import TravelModel
 from matchkracht.data.horizon import Horizon
@@ -15,6 +15,9 @@ from matchkracht.problem.build import build_problem
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solver
 from matchkracht.solver.cpsat import CpSatSolver
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["match", "versions"]
 
@@ -41,6 +44,7 @@ def match(
     solver: Solver | None = None,
     travel: TravelModel | None = None,
     lang: str = "en",
+    cluster: Client | None = None,
     **settings: Any,
 ) -> Plan:
     """Match volunteers to the tasks of a horizon.
@@ -63,9 +67,14 @@ def match(
     lang
         Language of the ``reason`` sentences in ``plan.unmatched``: ``"en"``
         (default) or ``"nl"``.
+    cluster
+        A :class:`distributed.Client`: the independent parts of the problem
+        are solved on its workers (see :mod:`matchkracht.scale`); default: in
+        this process. Not with ``solver`` (give that solver the cluster).
     **settings
         Fields of :class:`~matchkracht.settings.SolverSettings`: ``time_limit``,
-        ``seed``, ``workers``, ``deterministic``, ``tiers``, ``tolerance``, ``grid``.
+        ``seed``, ``workers``, ``deterministic``, ``tiers``, ``tolerance``,
+        ``grid``, ``regions``.
 
     Returns
     -------
@@ -73,10 +82,15 @@ def match(
         Always a plan: tasks that cannot be matched are listed in
         ``plan.unmatched`` with their reasons.
     """
-    if (week is None) == (horizon is None):
-        from matchkracht.errors import InvalidSettingsError
+    from matchkracht.errors import InvalidSettingsError
 
+    if (week is None) == (horizon is None):
         raise InvalidSettingsError("Pass exactly one of 'week' and 'horizon' to match().")
+    if solver is not None and cluster is not None:
+        raise InvalidSettingsError(
+            "Pass 'cluster' to match() or to your solver, not both: match() gives it "
+            "to the default CpSatSolver only."
+        )
     if week is not None:
         hz = week if isinstance(week, Horizon) else Horizon.from_week(week, weeks)
     else:
@@ -84,7 +98,7 @@ def match(
         hz = Horizon.parse(horizon)
     cfg = SolverSettings.make(**settings)
     problem = build_problem(registry, hz, grid=cfg.grid, travel=travel)
-    engine = solver if solver is not None else CpSatSolver(cfg)
+    engine = solver if solver is not None else CpSatSolver(cfg, cluster=cluster)
     solution = engine.solve(problem)
     logger.info(
         "solved %s with %s: status %s in %.2f s",

@@ -42,7 +42,23 @@ def _settings(args: argparse.Namespace) -> dict[str, object]:
         out["tiers"] = tuple(t.strip() for t in args.tiers.split(",") if t.strip())
     if args.tolerance:
         out["tolerance"] = _tolerance(args.tolerance)
+    if args.regions:
+        out["regions"] = args.regions
     return out
+
+
+def _match(reg: object, args: argparse.Namespace) -> object:
+    """``match`` with the command line's settings, on Dask when ``--dask`` is given."""
+    from matchkracht.api import match
+
+    lang = getattr(args, "lang", "en")
+    if not args.dask:
+        return match(reg, week=args.week, weeks=args.weeks, lang=lang, **_settings(args))  # type: ignore[arg-type]
+    from matchkracht.scale import connect
+
+    with connect(args.dask) as client:
+        settings = _settings(args)
+        return match(reg, week=args.week, weeks=args.weeks, cluster=client, lang=lang, **settings)  # type: ignore[arg-type]
 
 
 def _tolerance(text: str) -> dict[str, float]:
@@ -92,6 +108,19 @@ def _add_solve_args(p: argparse.ArgumentParser, default_week: str | None) -> Non
         "--tolerance",
         default=None,
         help="per tier, the share of its value later tiers may give up, e.g. coverage=0.01",
+    )
+    p.add_argument(
+        "--regions",
+        choices=("in_turn", "independent"),
+        default=None,
+        help="regional parts of a very large instance: in turn (default) or independent",
+    )
+    p.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="solve independent parts on a Dask cluster: a scheduler address, "
+        "'local' or 'local:WxT' (needs matchkracht[dask])",
     )
 
 
@@ -242,10 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from matchkracht.api import match
     from matchkracht.data.registry import Registry
     from matchkracht.demo import load_demo
     from matchkracht.plan.check import check
+    from matchkracht.plan.result import Plan
 
     if args.command == "validate":
         reg = _load(args.registry)
@@ -267,7 +296,8 @@ def _run(args: argparse.Namespace) -> int:
         )
     reg = load_demo() if args.command == "demo" else _load(args.registry)
     assert isinstance(reg, Registry)
-    plan = match(reg, week=args.week, weeks=args.weeks, lang=args.lang, **_settings(args))  # type: ignore[arg-type]
+    plan = _match(reg, args)
+    assert isinstance(plan, Plan)
     print(plan.summary(args.lang))
     violations = check(reg, plan)
     if not violations.empty:  # pragma: no cover - a bug, reported loudly
@@ -444,14 +474,12 @@ def _run_darp(args: argparse.Namespace) -> int:
 def _plan_for(args: argparse.Namespace, reg: object) -> tuple[object, float]:
     import time
 
-    from matchkracht.api import match
     from matchkracht.plan.result import Plan
 
     if args.plan:
         return Plan.read_csv(args.plan), 0.0
     t0 = time.perf_counter()
-    lang = getattr(args, "lang", "en")
-    plan = match(reg, week=args.week, weeks=args.weeks, lang=lang, **_settings(args))  # type: ignore[arg-type]
+    plan = _match(reg, args)
     return plan, time.perf_counter() - t0
 
 

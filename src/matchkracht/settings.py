@@ -71,6 +71,13 @@ class SolverSettings(BaseModel):
         machine's load. The plan's ``solver_stats["safety_net_fired"]`` counts
         the solves it stopped (0: reproducible); raise the factor on a heavily
         loaded machine.
+    regions
+        How the regional parts of a very large component are solved:
+        ``"in_turn"`` (each part sees what the parts before it took of a
+        volunteer's time) or ``"independent"`` (every volunteer belongs to one
+        part, the parts are solved at the same time, on Dask when a cluster is
+        given, and the tasks left uncovered get a second chance afterwards);
+        see ``docs/scaling.md``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -84,6 +91,7 @@ class SolverSettings(BaseModel):
     grid: Annotated[int, Field(ge=1, le=60)] = 5
     hint: bool = True
     log: bool = False
+    regions: Literal["in_turn", "independent"] = "in_turn"
     safety_factor: Annotated[float, Field(ge=1)] = 10.0
 
     @field_validator("tiers")

@@ -100,10 +100,12 @@ class Occupancy:
         """The state of a solver solution."""
         p = problem
         s = cls(p)
-        for o in np.asarray(options, dtype=np.int64).tolist():
+        options = np.asarray(options, dtype=np.int64)
+        tasks, vols = p.opt_task[options], p.opt_vol[options]
+        for i, o in enumerate(options.tolist()):
             s.add(
-                int(p.opt_task[o]),
-                int(p.opt_vol[o]),
+                int(tasks[i]),
+                int(vols[i]),
                 int(p.opt_start[o]),
                 int(p.opt_depart[o]),
                 int(p.opt_return[o]),

@@ -143,7 +143,7 @@ def scarce_first_options(problem: Problem) -> IntArray:
     demand = np.bincount(p.pair_vol, minlength=p.num_volunteers).astype(np.int64)
 
     def key(opts: IntArray) -> IntArray:
-        return np.asarray(demand[p.opt_vol[opts]] * (8 * 1440) + p.opt_start[opts])
+        return np.asarray(demand[p.pair_vol[p.opt_pair[opts]]] * (8 * 1440) + p.opt_start[opts])
 
     return greedy_options(p, task_order=order, option_key=key)
 
@@ -176,7 +176,7 @@ def familiar_first_options(problem: Problem) -> IntArray:
     seen_set: set[int] = set()
 
     def key(opts: IntArray, t: int) -> IntArray:
-        vols = p.opt_vol[opts]
+        vols = p.pair_vol[p.opt_pair[opts]]
         owners = slot_owner.get((int(p.task_need[t]), int(weekday[t])), {})
         sticky = np.array([v not in owners for v in vols.tolist()], dtype=np.int64)
         client = int(p.task_client[t])
@@ -193,8 +193,11 @@ def familiar_first_options(problem: Problem) -> IntArray:
         )
 
     def take(o: int) -> None:
-        t = int(p.opt_task[o])
-        v = int(p.opt_vol[o])
+        # one option: index the pair arrays (``opt_task`` and ``opt_vol`` are
+        # properties over every option, far too slow in a loop on a province)
+        pair = int(p.opt_pair[o])
+        t = int(p.pair_task[pair])
+        v = int(p.pair_vol[pair])
         slot_owner.setdefault((int(p.task_need[t]), int(weekday[t])), {})[v] = int(
             p.opt_start[o] % 1440
         )

@@ -5,13 +5,17 @@ care team: they are independent (``exact`` parts) and could be solved in any
 order or at once. A component too large for one model is split further into
 regions (:func:`split_region`) or, on a multi-week horizon, into its ISO weeks
 (:func:`split_weeks`); those parts share volunteers and are solved one after
-another, each seeing what the parts before it took.
+another, each seeing what the parts before it took. With
+``regions="independent"`` the regions are made independent instead
+(:func:`independent_parts`: every volunteer in one home part), followed by a
+second chance for the tasks they left uncovered.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +34,8 @@ __all__ = [
     "complete_teams",
     "components",
     "fitting_hint",
+    "home_parts",
+    "independent_parts",
     "split_parts",
     "split_region",
     "split_weeks",
@@ -177,6 +183,14 @@ class Part:
         split component keep their order.
     early, last
         A week part before the last of its component, the last week part.
+    free
+        Shares nothing with any other part (a whole component, or an
+        independent region): solved with a fixed share of the budget, at the
+        same time as the other free parts (on Dask when given a cluster).
+    second
+        A second chance after independent regions: the options of the whole
+        component; its tasks still uncovered are solved with every option of
+        theirs that still fits (``options`` are the dropped ones, for its budget).
     """
 
     options: IntArray
@@ -184,6 +198,8 @@ class Part:
     key: tuple[int, int, int]
     early: bool = False
     last: bool = False
+    free: bool = False
+    second: IntArray | None = None
 
     @property
     def component(self) -> tuple[int, int]:
@@ -205,17 +221,27 @@ class Split:
     week_parts: int
 
 
-def split_parts(problem: Problem, seed: int = 0) -> Split:
-    """The problem's components, with the too large ones split into regions or weeks."""
+def split_parts(problem: Problem, seed: int = 0, regions: str = "in_turn") -> Split:
+    """The problem's components, with the too large ones split into regions or weeks.
+
+    ``regions="independent"``: the regions of a split component are made
+    independent (:func:`independent_parts`) and followed by a second chance.
+    """
     out: list[Part] = []
     bound = 0.0
-    regions = week_parts = 0
+    n_regions = week_parts = 0
     for comp in components(problem):
         key = (len(comp), int(comp[0]))
         if len(comp) > tuning.MAX_COMPONENT:
-            pieces = split_region(problem, comp, seed)
-            regions += len(pieces)
-            out.extend(Part(q, False, (*key, i)) for i, q in enumerate(pieces))
+            pieces = split_region(problem, comp, seed, tuning.REGION_OPTIONS)
+            n_regions += len(pieces)
+            apart = independent_parts(problem, pieces) if regions == "independent" else None
+            if apart is None:
+                out.extend(Part(q, False, (*key, i)) for i, q in enumerate(pieces))
+            else:
+                kept = [q for q in apart[0] if len(q)]
+                out.extend(Part(q, False, (*key, i), free=True) for i, q in enumerate(kept))
+                out.append(Part(apart[1], False, (*key, len(kept)), second=comp))
         elif splits_by_week(problem, comp):
             pieces = split_weeks(problem, comp)
             week_parts += len(pieces)
@@ -225,8 +251,79 @@ def split_parts(problem: Problem, seed: int = 0) -> Split:
                 for i, q in enumerate(pieces)
             )
         else:
-            out.append(Part(comp, True, (*key, 0)))
+            out.append(Part(comp, True, (*key, 0), free=True))
             continue
         bound += trivial_bound(problem, comp)
     out.sort(key=lambda q: q.key)
-    return Split(out, bound, regions, week_parts)
+    return Split(out, bound, n_regions, week_parts)
+
+
+def home_parts(problem: Problem, parts: Sequence[IntArray]) -> tuple[IntArray, IntArray, IntArray]:
+    """Each volunteer's home part: the part where it can serve the most task weight.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    parts
+        Option index sets that share no task (the parts of one component).
+
+    Returns
+    -------
+    options, label, home
+        All options of the parts (concatenated), the part of each, and per
+        volunteer the home part (-1 for a volunteer without options there).
+        A volunteer with a locked option (a kept assignment) lives where that
+        option is; ties go to the part listed first.
+    """
+    p = problem
+    options = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    label = np.repeat(np.arange(len(parts), dtype=np.int64), [len(q) for q in parts])
+    home = np.full(p.num_volunteers, -1, dtype=np.int64)
+    if not len(options):
+        return options, label, home
+    pair = p.opt_pair[options]
+    # one vote per (pair, part), worth the task's weight; a locked pair outweighs all
+    pair_part = np.unique(pair * len(parts) + label)
+    votes_pair = pair_part // len(parts)
+    votes_part = pair_part % len(parts)
+    weight = p.task_weight[p.pair_task[votes_pair]].astype(np.float64)
+    locked = np.zeros(p.num_pairs, dtype=bool)
+    locked[p.opt_pair[options[p.opt_locked[options]]]] = True
+    weight[locked[votes_pair]] += float(p.task_weight.sum()) + 1.0
+    vols = p.pair_vol[votes_pair]
+    table = coo_matrix((weight, (vols, votes_part)), shape=(p.num_volunteers, len(parts))).toarray()
+    has = table.max(axis=1) > 0
+    home[has] = np.argmax(table[has], axis=1)
+    return options, label, home
+
+
+def independent_parts(
+    problem: Problem, parts: Sequence[IntArray]
+) -> tuple[list[IntArray], IntArray] | None:
+    """The parts with each volunteer's options outside its home part dropped.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    parts
+        Option index sets of one component that share no task and no care
+        team (:func:`~matchkracht.solver.cpsat.split_region`).
+
+    Returns
+    -------
+    tuple or None
+        The independent parts (in the order given; a part may become empty)
+        and the dropped options; ``None`` when locked options of one volunteer
+        lie in two parts (they cannot be separated; solve the parts in turn).
+    """
+    p = problem
+    options, label, home = home_parts(problem, parts)
+    if not len(options):
+        return [np.zeros(0, dtype=np.int64) for _ in parts], options
+    keep = home[p.opt_vol[options]] == label
+    if bool((p.opt_locked[options] & ~keep).any()):
+        return None
+    kept = [options[keep & (label == i)] for i in range(len(parts))]
+    return kept, np.sort(options[~keep])

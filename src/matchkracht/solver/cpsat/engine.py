@@ -3,10 +3,12 @@
 :meth:`CpSatSolver.solve` splits the problem into parts
 (:func:`~matchkracht.solver.cpsat.decompose.split_parts`), shares the time
 limit among them by size, and solves each with :func:`solve_part`: one part
-from plain inputs to a :class:`PartResult`. Whole components (``exact`` parts)
-share no volunteer, so their calls are independent and could be mapped over
-an executor; parts of a split component see what the parts before took
-(``prior``, ``calendar``) and run in order.
+from plain inputs to a :class:`PartResult`. Parts that share nothing (whole
+components, independent regions: ``free`` parts) are solved first, each with a
+fixed share of the budget, mapped over :func:`matchkracht.scale.map_parts` (on
+the workers of a Dask cluster when one is given); parts of a split component
+that see what the parts before took (``prior``, ``calendar``) run after them,
+in order, in this process.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -26,11 +28,12 @@ import matchkracht.solver.cpsat.budget as tuning
 import matchkracht.solver.cpsat.warmstart as warmstart
 from matchkracht.problem.core import Problem
 from matchkracht.problem.occupancy import Calendar, Prior
+from matchkracht.scale import map_parts
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution
 from matchkracht.solver.combine import trivial_bound, whole_bound
 from matchkracht.solver.cpsat.budget import Budget, configure, tier_share
-from matchkracht.solver.cpsat.decompose import complete_teams, fitting_hint, split_parts
+from matchkracht.solver.cpsat.decompose import Part, complete_teams, fitting_hint, split_parts
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray
 from matchkracht.solver.cpsat.model import Model, maximize, solution
 from matchkracht.solver.cpsat.restrict import relevant_options
@@ -46,7 +49,10 @@ from matchkracht.solver.cpsat.tiers import (
 )
 from matchkracht.solver.greedy import familiar_first_options
 
-__all__ = ["CpSatSolver", "PartResult", "solve_part"]
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["CpSatSolver", "FreePart", "PartResult", "solve_free_part", "solve_part"]
 
 logger = logging.getLogger("matchkracht")
 
@@ -387,15 +393,26 @@ class CpSatSolver:
     settings
         A :class:`~matchkracht.settings.SolverSettings`; keyword arguments are
         also accepted (``CpSatSolver(time_limit=5, seed=1)``).
+    cluster
+        A :class:`distributed.Client`: parts that share nothing are solved on
+        its workers (the problem is sent once; see :mod:`matchkracht.scale`).
+        ``None``: in this process. In deterministic mode both give the same plan.
     """
 
     name = "cpsat"
 
-    def __init__(self, settings: SolverSettings | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        settings: SolverSettings | None = None,
+        *,
+        cluster: Client | None = None,
+        **kwargs: Any,
+    ) -> None:
         if settings is not None and kwargs:
             settings = settings.model_copy(update=kwargs)
             settings = SolverSettings.make(**settings.model_dump())
         self.settings = settings or SolverSettings.make(**kwargs)
+        self.cluster = cluster
 
     def __repr__(self) -> str:
         return f"CpSatSolver({self.settings!r})"
@@ -406,10 +423,16 @@ class CpSatSolver:
         configure(solver, self.settings, seconds, size, first)
 
     def solve(self, problem: Problem) -> Solution:
-        """Solve lexicographically, part by part, within the time limit."""
+        """Solve lexicographically, part by part, within the time limit.
+
+        Parts that share nothing come first, each with a fixed share of the
+        budget decided before any runs (so they can run at once, anywhere, and
+        give the same plan); the parts that depend on earlier ones follow in
+        order with what is left.
+        """
         s = self.settings
         clock = Budget(s.time_limit, s.deterministic, share=tuning.DEADLINE_SHARE)
-        split = split_parts(problem, s.seed)
+        split = split_parts(problem, s.seed, s.regions)
         giver = at_cap_giver(s.tiers)
         # per split component, the giver's value summed over its week parts so far
         given: dict[tuple[int, int], float] = {}
@@ -421,7 +444,6 @@ class CpSatSolver:
             for c in dict.fromkeys(q.component for q in split.parts if not q.exact)
         ]
         total = sum(len(q.options) for q in split.parts)
-        remaining_size = total
         hint = familiar_first_options(problem) if s.hint else np.zeros(0, dtype=np.int64)
         hint_set = np.zeros(problem.num_options, dtype=bool)
         hint_set[hint] = True
@@ -431,53 +453,11 @@ class CpSatSolver:
         statuses: list[str] = []
         calendar = Calendar(problem)
         coverage_seconds = 0.0
-        for part in split.parts:
-            comp, prior = part.options, None
-            early = giver is not None and part.early
-            # weeks before the last move fairness:at_cap after continuity and withhold
-            # the tolerance meant for it; the last week may give up its share of the
-            # whole horizon's value
-            tiers = early_week_tiers(s.tiers) if part.early else s.tiers
-            withheld = {giver} if early and giver is not None else set()
-            last = {giver: given.get(part.component, 0.0)} if giver and part.last else {}
-            comp_hint = hint_set[comp]
-            # a whole component shares no volunteer with the others: an empty calendar
-            part_calendar = Calendar(problem) if part.exact else calendar
-            if not part.exact:
-                # a part of a split component: leave out what earlier parts made
-                # impossible, and start from the part of the greedy plan that still fits
-                comp = comp[np.array([calendar.fits(o) for o in comp.tolist()], dtype=bool)]
-                comp_hint = fitting_hint(problem, comp, hint_set[comp], calendar)
-                done = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
-                prior = Prior.from_calendar(problem, calendar, done)
-                if not len(comp):
-                    continue
-            clock.sync()
-            left = max(clock.left(), 0.0)
-            # a small part gets at least MIN_PART_SECONDS: it hands back what it
-            # does not use, and its share by options alone can be too short to load
-            seconds = max(
-                left * len(comp) / max(remaining_size, 1), min(tuning.MIN_PART_SECONDS, left)
-            )
-            if s.hint and seconds < tuning.BUILD_SECONDS_PER_OPTION * len(comp):
-                # no time to build a model: the part of the greedy plan is kept
-                res = greedy_part(problem, comp, comp_hint, tiers, prior)
-            else:
-                res = solve_part(
-                    problem,
-                    comp,
-                    seconds,
-                    comp_hint,
-                    s,
-                    prior=prior,
-                    calendar=part_calendar,
-                    tiers=tiers,
-                    withheld=withheld,
-                    earlier=last,
-                )
+
+        def record(part: Part, comp: IntArray, res: PartResult) -> None:
+            nonlocal all_optimal, found_any, coverage_seconds
             clock.charge(res.spent)
             clock.safety_net += res.safety_net
-            remaining_size -= len(comp)
             picked = comp[res.values]
             chosen.append(picked)
             for o in picked.tolist():
@@ -490,6 +470,75 @@ class CpSatSolver:
             coverage_seconds += res.coverage_seconds
             for t, v in res.tiers.items():
                 tier_values[t] += v
+
+        # 1. parts that share nothing: a fixed share each, solved anywhere; a small
+        # part gets at least MIN_PART_SECONDS (its share by options alone can be too
+        # short to load a model; what it does not use is not charged)
+        free = [q for q in split.parts if q.free]
+        clock.sync()
+        left = max(clock.left(), 0.0)
+        items = [
+            FreePart(
+                q.options,
+                max(left * len(q.options) / max(total, 1), min(tuning.MIN_PART_SECONDS, left)),
+                hint_set[q.options],
+                s,
+            )
+            for q in free
+        ]
+        results = map_parts(
+            solve_free_part, problem, items, cluster=self.cluster, threads=s.workers
+        )
+        for q, res in zip(free, results, strict=True):
+            record(q, q.options, res)
+        remaining_size = total - sum(len(q.options) for q in free)
+        # 2. parts that depend on the ones before, in order, here
+        for part in (q for q in split.parts if not q.free):
+            size = len(part.options)
+            comp, prior = part.options, None
+            if part.second is not None:
+                # tasks the independent regions left uncovered: every option of theirs
+                covered = np.zeros(problem.num_tasks, dtype=bool)
+                if chosen:
+                    covered[problem.opt_task[np.concatenate(chosen)]] = True
+                comp = part.second[~covered[problem.opt_task[part.second]]]
+            early = giver is not None and part.early
+            # weeks before the last move fairness:at_cap after continuity and withhold
+            # the tolerance meant for it; the last week may give up its share of the
+            # whole horizon's value
+            tiers = early_week_tiers(s.tiers) if part.early else s.tiers
+            withheld = {giver} if early and giver is not None else set()
+            last = {giver: given.get(part.component, 0.0)} if giver and part.last else {}
+            # a part of a split component: leave out what earlier parts made
+            # impossible, and start from the part of the greedy plan that still fits
+            comp = comp[np.array([calendar.fits(o) for o in comp.tolist()], dtype=bool)]
+            comp_hint = fitting_hint(problem, comp, hint_set[comp], calendar)
+            done = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+            prior = Prior.from_calendar(problem, calendar, done)
+            if not len(comp):
+                remaining_size -= size
+                continue
+            clock.sync()
+            left = max(clock.left(), 0.0)
+            seconds = max(left * size / max(remaining_size, 1), min(tuning.MIN_PART_SECONDS, left))
+            if s.hint and seconds < tuning.BUILD_SECONDS_PER_OPTION * len(comp):
+                # no time to build a model: the part of the greedy plan is kept
+                res = greedy_part(problem, comp, comp_hint, tiers, prior)
+            else:
+                res = solve_part(
+                    problem,
+                    comp,
+                    seconds,
+                    comp_hint,
+                    s,
+                    prior=prior,
+                    calendar=calendar,
+                    tiers=tiers,
+                    withheld=withheld,
+                    earlier=last,
+                )
+            remaining_size -= size
+            record(part, comp, res)
             if early and giver is not None:
                 given[part.component] = given.get(part.component, 0.0) + res.tiers[giver]
         options = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
@@ -501,6 +550,7 @@ class CpSatSolver:
             "components": len(split.parts),
             "regions": split.regions,
             "week_parts": split.week_parts,
+            "parallel_parts": len(free),
             "options": total,
             "tiers": tier_values,
             "component_statuses": statuses,
@@ -515,3 +565,25 @@ class CpSatSolver:
             "settings": s.model_dump(mode="json"),
         }
         return Solution(options, status, bound, time.perf_counter() - clock.start, self.name, stats)
+
+
+@dataclass(frozen=True)
+class FreePart:
+    """A part that shares nothing with the others, as sent to wherever it is solved."""
+
+    options: IntArray
+    seconds: float
+    hint: BoolArray
+    settings: SolverSettings
+
+
+def solve_free_part(problem: Problem, part: FreePart, threads: int) -> PartResult:
+    """Solve a part that shares nothing, with ``threads`` CP-SAT workers (see ``map_parts``)."""
+    s = part.settings
+    if threads != s.workers:
+        s = s.model_copy(update={"workers": threads})
+    if s.hint and part.seconds < tuning.BUILD_SECONDS_PER_OPTION * len(part.options):
+        # no time to build a model: the part of the greedy plan is kept
+        return greedy_part(problem, part.options, part.hint, s.tiers)
+    # it shares no volunteer with another part: an empty calendar is its own
+    return solve_part(problem, part.options, part.seconds, part.hint, s, calendar=Calendar(problem))

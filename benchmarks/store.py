@@ -67,7 +67,8 @@ def _size_mib(store: Any) -> float:
         )
 
 
-def _reset_pg(url: str) -> None:
+def reset_postgres(url: str) -> None:
+    """Empty the database at ``url`` (drop and recreate its public schema)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
@@ -235,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     measure(instance, str(Path(tmp) / "store.db"), folder, args.weeks, args.cpsat)
                 )
                 if args.pg:
-                    _reset_pg(args.pg)
+                    reset_postgres(args.pg)
                     rows.append(measure(instance, args.pg, folder, args.weeks, args.cpsat))
             print(pd.DataFrame(rows).tail(2 if args.pg else 1).to_string(index=False), flush=True)
         lines.append(_markdown(pd.DataFrame(rows)))

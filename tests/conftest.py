@@ -120,16 +120,6 @@ def registry() -> Registry:
 PG_URL_VARIABLE = "MATCHKRACHT_TEST_PG_URL"
 
 
-def _reset_postgres(url: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty store: a SQLite file, or a real PostgreSQL database (emptied first).
@@ -146,5 +136,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true but {PG_URL_VARIABLE} is not set: .ci/run starts PostgreSQL")
         pytest.skip(f"no PostgreSQL server ({PG_URL_VARIABLE} not set)")
-    _reset_postgres(url)
+    from benchmarks.store import reset_postgres
+
+    reset_postgres(url)
     return url

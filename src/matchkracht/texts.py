@@ -25,6 +25,8 @@ from matchkracht.errors import InvalidSettingsError
 __all__ = [
     "DAY_ABBR",
     "DAY_NAMES",
+    "FUNDER_LABELS",
+    "FUNDER_TITLES",
     "KIND_NAMES",
     "LANGS",
     "MONTH_NAMES",
@@ -90,6 +92,51 @@ REASON_TITLES: dict[str, dict[str, str]] = {
         "conflict": "vrijwilligers zijn dan al met andere taken bezig",
     },
 }
+
+#: The funder report's totals, in report order, with their labels.
+FUNDER_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "period_start": "from", "period_end": "to", "help_given": "help given (volunteer × task)",
+        "tasks": "tasks done", "hours_of_help": "hours of help",
+        "volunteer_hours": "volunteer hours incl. travel", "residents_helped": "residents helped",
+        "volunteers_active": "volunteers active", "rides": "rides", "ride_km": "km driven for rides",
+        "km_total": "km travelled in total", "rate_per_km": "mileage rate (€/km)",
+        "reimbursement": "mileage reimbursement (€)", "unmet_tasks": "requests not met",
+    },
+    "nl": {
+        "period_start": "van", "period_end": "tot en met",
+        "help_given": "hulp gegeven (vrijwilliger × taak)", "tasks": "taken uitgevoerd",
+        "hours_of_help": "uren hulp", "volunteer_hours": "vrijwilligersuren incl. reistijd",
+        "residents_helped": "bewoners geholpen", "volunteers_active": "actieve vrijwilligers",
+        "rides": "ritten", "ride_km": "km gereden voor ritten", "km_total": "km gereisd in totaal",
+        "rate_per_km": "kilometervergoeding (€/km)", "reimbursement": "kilometervergoeding (€)",
+        "unmet_tasks": "verzoeken niet vervuld",
+    },
+}  # fmt: skip
+#: The funder report's headings and note.
+FUNDER_TITLES: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Help given: report for the funder", "totals": "Totals",
+        "by_month": "By month", "by_kind": "By kind of help", "by_village": "By village",
+        "unmet": "Requests not met, by reason", "map": "Map of the week",
+        "hours_month": "Hours of help per month", "tasks_kind": "Tasks by kind of help",
+        "unmet_reason": "Requests not met, by reason", "note": (
+            "Aggregates and ids only. Kilometres of past weeks are estimated from the "
+            "registry's locations; mileage is reimbursed for {kinds} at € {rate} per km."
+        ),
+    },
+    "nl": {
+        "title": "Gegeven hulp: verslag voor de financier", "totals": "Totalen",
+        "by_month": "Per maand", "by_kind": "Per soort hulp", "by_village": "Per dorp",
+        "unmet": "Niet vervulde verzoeken, per reden", "map": "Kaart van de week",
+        "hours_month": "Uren hulp per maand", "tasks_kind": "Taken per soort hulp",
+        "unmet_reason": "Niet vervulde verzoeken, per reden", "note": (
+            "Alleen totalen en ids. Kilometers van eerdere weken zijn geschat uit de "
+            "locaties in het register; kilometervergoeding voor {kinds} à € {rate} per km."
+        ),
+    },
+}  # fmt: skip
+
 
 _TEXTS: dict[str, dict[str, str]] = {
     # plan summary

@@ -30,7 +30,15 @@ from matchkracht.errors import InvalidSettingsError
 from matchkracht.outputs.htmlpage import bar_chart_svg, page, table_html
 from matchkracht.outputs.map import week_map_svg
 from matchkracht.outputs.people import People, assignment_rows, horizon_days
-from matchkracht.texts import REASON_TITLES, check_lang, date_text, kind_name, number
+from matchkracht.texts import (
+    FUNDER_LABELS,
+    FUNDER_TITLES,
+    REASON_TITLES,
+    check_lang,
+    date_text,
+    kind_name,
+    number,
+)
 
 __all__ = ["ROW_COLUMNS", "TOTAL_LABELS", "FunderReport", "funder_report"]
 
@@ -39,48 +47,8 @@ ROW_COLUMNS = [
     "date", "month", "need_id", "client_id", "volunteer_id", "kind", "village",
     "hours", "volunteer_hours", "km", "source",
 ]  # fmt: skip
-#: The totals, in report order, with their labels.
-TOTAL_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "period_start": "from", "period_end": "to", "help_given": "help given (volunteer × task)",
-        "tasks": "tasks done", "hours_of_help": "hours of help",
-        "volunteer_hours": "volunteer hours incl. travel", "residents_helped": "residents helped",
-        "volunteers_active": "volunteers active", "rides": "rides", "ride_km": "km driven for rides",
-        "km_total": "km travelled in total", "rate_per_km": "mileage rate (€/km)",
-        "reimbursement": "mileage reimbursement (€)", "unmet_tasks": "requests not met",
-    },
-    "nl": {
-        "period_start": "van", "period_end": "tot en met",
-        "help_given": "hulp gegeven (vrijwilliger × taak)", "tasks": "taken uitgevoerd",
-        "hours_of_help": "uren hulp", "volunteer_hours": "vrijwilligersuren incl. reistijd",
-        "residents_helped": "bewoners geholpen", "volunteers_active": "actieve vrijwilligers",
-        "rides": "ritten", "ride_km": "km gereden voor ritten", "km_total": "km gereisd in totaal",
-        "rate_per_km": "kilometervergoeding (€/km)", "reimbursement": "kilometervergoeding (€)",
-        "unmet_tasks": "verzoeken niet vervuld",
-    },
-}  # fmt: skip
-_TITLES = {
-    "en": {
-        "title": "Help given: report for the funder", "totals": "Totals",
-        "by_month": "By month", "by_kind": "By kind of help", "by_village": "By village",
-        "unmet": "Requests not met, by reason", "map": "Map of the week",
-        "hours_month": "Hours of help per month", "tasks_kind": "Tasks by kind of help",
-        "unmet_reason": "Requests not met, by reason", "note": (
-            "Aggregates and ids only. Kilometres of past weeks are estimated from the "
-            "registry's locations; mileage is reimbursed for {kinds} at € {rate} per km."
-        ),
-    },
-    "nl": {
-        "title": "Gegeven hulp: verslag voor de financier", "totals": "Totalen",
-        "by_month": "Per maand", "by_kind": "Per soort hulp", "by_village": "Per dorp",
-        "unmet": "Niet vervulde verzoeken, per reden", "map": "Kaart van de week",
-        "hours_month": "Uren hulp per maand", "tasks_kind": "Taken per soort hulp",
-        "unmet_reason": "Niet vervulde verzoeken, per reden", "note": (
-            "Alleen totalen en ids. Kilometers van eerdere weken zijn geschat uit de "
-            "locaties in het register; kilometervergoeding voor {kinds} à € {rate} per km."
-        ),
-    },
-}  # fmt: skip
+#: The totals, in report order, with their labels (kept in :mod:`matchkracht.texts`).
+TOTAL_LABELS = FUNDER_LABELS
 
 
 @dataclass
@@ -146,7 +114,7 @@ class FunderReport:
     def to_html(self, path: str | Path) -> Path:
         """A self-contained page: totals, SVG charts, tables and (if made) the map."""
         lang = self.lang
-        t = _TITLES[lang]
+        t = FUNDER_TITLES[lang]
         labels = TOTAL_LABELS[lang]
         totals = pd.DataFrame(
             {

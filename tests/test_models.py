@@ -184,3 +184,38 @@ def test_history_entry() -> None:
         {"need_id": "N1", "client_id": "C1", "volunteer_id": "V1", "date": "2026-11-23"}
     )
     assert h.date == date(2026, 11, 23)
+
+
+def test_ride_trip_columns_default_to_old_meaning() -> None:
+    n = _need(kind="ride", dest_lat=51.36, dest_lon=6.17)
+    assert (n.return_mode, n.return_wait_min, n.max_ride_min) == ("wait", 15, None)
+    assert (n.wheelchair, n.shared) == (False, True)
+    v = _volunteer()
+    assert (v.seats, v.wheelchair_car) == (3, False)
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"), [("ja", True), ("Nee", False), ("yes", True), ("0", False), ("x", True)]
+)
+def test_yes_no_cells(cell: str, value: bool) -> None:
+    assert _volunteer(wheelchair_car=cell).wheelchair_car is value
+    assert _need(kind="ride", dest_lat=51.36, dest_lon=6.17, shared=cell).shared is value
+
+
+def test_wheelchair_ride_requires_a_wheelchair_car() -> None:
+    n = _need(kind="ride", dest_lat=51.36, dest_lon=6.17, wheelchair="yes")
+    assert n.required_skills == frozenset({"driver", "wheelchair_car"})
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"return_mode": "later"}, {"return_wait_min": -1}, {"max_ride_min": 0}, {"shared": "maybe"}],
+)
+def test_ride_trip_columns_rejected(extra: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        _need(kind="ride", dest_lat=51.36, dest_lon=6.17, **extra)
+
+
+def test_seats_at_least_one() -> None:
+    with pytest.raises(ValidationError):
+        _volunteer(seats=0)

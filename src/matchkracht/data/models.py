@@ -28,6 +28,11 @@ __all__ = ["Client", "FieldProblem", "HistoryEntry", "Need", "Volunteer"]
 
 Kind = Literal["ride", "visit", "meal", "chore", "other"]
 Continuity = Literal["none", "prefer", "strict"]
+ReturnMode = Literal["wait", "separate", "none"]
+
+#: Cells read as yes / no in the boolean columns (English and Dutch).
+_TRUE = frozenset({"true", "yes", "y", "1", "ja", "j", "x"})
+_FALSE = frozenset({"false", "no", "n", "0", "nee"})
 
 
 def _tags(v: Any) -> Any:
@@ -77,6 +82,18 @@ def _priority(v: Any) -> Any:
     return v
 
 
+def _bool(v: Any) -> Any:
+    if isinstance(v, str):
+        cell = v.strip().lower()
+        if cell in _TRUE:
+            return True
+        if cell in _FALSE:
+            return False
+    if isinstance(v, float) and v in (0.0, 1.0):
+        return bool(v)
+    return v
+
+
 def _lower(v: Any) -> Any:
     return v.strip().lower() if isinstance(v, str) else v
 
@@ -86,6 +103,7 @@ Ids = Annotated[tuple[str, ...], BeforeValidator(_ids)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 IsoDate = Annotated[date, BeforeValidator(_date)]
+YesNo = Annotated[bool, BeforeValidator(_bool)]
 Id = Annotated[str, Field(min_length=1)]
 
 
@@ -116,6 +134,8 @@ class Volunteer(_Row):
     max_tasks_per_week: Annotated[int, Field(ge=0)] = 3
     max_hours_per_week: Annotated[float, Field(ge=0)] = 6.0
     max_km: Annotated[float, Field(gt=0)] = 15.0
+    seats: Annotated[int, Field(ge=1)] = 3
+    wheelchair_car: YesNo = False
 
     def is_unavailable(self, day: date) -> bool:
         """Whether ``day`` falls in one of the ``unavailable`` ranges."""
@@ -154,6 +174,11 @@ class Need(_Row):
     dest_lat: Latitude | None = None
     dest_lon: Longitude | None = None
     max_team: Annotated[int, Field(ge=1)] | None = None
+    return_mode: Annotated[ReturnMode, BeforeValidator(_lower)] = "wait"
+    return_wait_min: Annotated[int, Field(ge=0)] = 15
+    max_ride_min: Annotated[int, Field(gt=0)] | None = None
+    wheelchair: YesNo = False
+    shared: YesNo = True
 
     @model_validator(mode="after")
     def _check(self) -> Need:
@@ -175,8 +200,14 @@ class Need(_Row):
 
     @property
     def required_skills(self) -> frozenset[str]:
-        """Skills required of every volunteer (a ride implies ``driver``)."""
-        return self.skills | {"driver"} if self.kind == "ride" else self.skills
+        """Skills required of every volunteer.
+
+        A ride implies ``driver``; a ride with ``wheelchair`` also
+        ``wheelchair_car`` (a volunteer's ``wheelchair_car`` column).
+        """
+        if self.kind != "ride":
+            return self.skills
+        return self.skills | ({"driver", "wheelchair_car"} if self.wheelchair else {"driver"})
 
     def occurrences(self, first: date, last: date) -> list[date]:
         """Dates on which this need recurs within ``first..last`` (inclusive)."""

@@ -128,7 +128,13 @@ class Volunteers:
     def from_records(cls, records: Sequence[_VolunteerRecord], days: Sequence[date]) -> Volunteers:
         """Arrays of validated volunteer rows for the horizon ``days`` (consecutive)."""
         n = len(records)
-        skill_names, skills = _tags([r.skills for r in records])
+        # a car that takes a wheelchair is the skill a wheelchair ride requires
+        skill_names, skills = _tags(
+            [
+                r.skills | {"wheelchair_car"} if getattr(r, "wheelchair_car", False) else r.skills
+                for r in records
+            ]
+        )
         lang_names, langs = _tags([r.languages for r in records])
         win = [(i, w.day, w.start, w.end) for i, r in enumerate(records) for w in r.availability]
         win_vol, win_dow, win_lo, win_hi = np.array(win, dtype=np.int64).reshape(-1, 4).T

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import logging
 import platform
+import time
 from importlib import metadata as importlib_metadata
 from typing import TYPE_CHECKING, Any
 
-from matchkracht.data.geo import TravelModel
+from matchkracht.data.geo import GreatCircleTravel, TravelModel
 from matchkracht.data.horizon import Horizon
 from matchkracht.data.registry import Registry
 from matchkracht.plan.result import Plan, build_plan
+from matchkracht.plan.trips import TripTables, trip_tables
 from matchkracht.problem.build import build_problem
+from matchkracht.problem.core import IntArray, Problem
+from matchkracht.problem.trips import trip_days
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solver
 from matchkracht.solver.cpsat import CpSatSolver
+from matchkracht.solver.trips.weekly import solve_trip_days
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -74,7 +79,7 @@ def match(
     **settings
         Fields of :class:`~matchkracht.settings.SolverSettings`: ``time_limit``,
         ``seed``, ``workers``, ``deterministic``, ``tiers``, ``tolerance``,
-        ``grid``, ``regions``.
+        ``grid``, ``regions``, ``trips``, ``trips_time_limit``.
 
     Returns
     -------
@@ -110,4 +115,32 @@ def match(
     meta: dict[str, Any] = {"versions": versions(), "problem": problem.summary()}
     if solver is None:
         meta["settings"] = cfg.model_dump(mode="json")
-    return build_plan(problem, solution, registry, meta, lang=lang)
+    tables = None
+    if cfg.trips:
+        tables = _trips(problem, registry, solution.options, travel, cfg)
+        meta["trips_seconds"] = tables.seconds
+    return build_plan(problem, solution, registry, meta, lang=lang, trips=tables)
+
+
+def _trips(
+    problem: Problem,
+    registry: Registry,
+    options: IntArray,
+    travel: TravelModel | None,
+    cfg: SolverSettings,
+) -> TripTables:
+    """The trips stage: the round-trip plan's rides, day by day, as outings."""
+    t0 = time.perf_counter()
+    days = trip_days(problem, registry, options, travel or GreatCircleTravel())
+    limit = cfg.trips_time_limit or cfg.time_limit / 4
+    solutions = solve_trip_days(days, time_limit=limit, deterministic=cfg.deterministic)
+    tables = trip_tables(problem, options, days, solutions)
+    seconds = round(time.perf_counter() - t0, 3)
+    logger.info(
+        "trips: %d days, %d outings in %.2f s (%s)",
+        len(days),
+        sum(len(s.routes) for s in solutions),
+        seconds,
+        ", ".join(sorted({s.source for s in solutions})) or "no rides",
+    )
+    return TripTables(tables.trips, tables.rides, tables.options, tables.rows, seconds)

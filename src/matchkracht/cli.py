@@ -44,6 +44,8 @@ def _settings(args: argparse.Namespace) -> dict[str, object]:
         out["tolerance"] = _tolerance(args.tolerance)
     if args.regions:
         out["regions"] = args.regions
+    if getattr(args, "trips", False):
+        out["trips"] = True
     return out
 
 
@@ -114,6 +116,11 @@ def _add_solve_args(p: argparse.ArgumentParser, default_week: str | None) -> Non
         choices=("in_turn", "independent"),
         default=None,
         help="regional parts of a very large instance: in turn (default) or independent",
+    )
+    p.add_argument(
+        "--trips",
+        action="store_true",
+        help="plan rides as trips: shared, chained and one-way rides per driver (docs/trips.md)",
     )
     p.add_argument(
         "--dask",

@@ -78,6 +78,15 @@ class SolverSettings(BaseModel):
         part, the parts are solved at the same time, on Dask when a cluster is
         given, and the tasks left uncovered get a second chance afterwards);
         see ``docs/scaling.md``.
+    trips
+        Plan rides as trips after the weekly solve: shared, chained and
+        one-way rides, grouped into outings per driver (see ``docs/trips.md``).
+        Covered weight never drops below the round-trip plan's.
+    trips_time_limit
+        Seconds for the trips stage, on top of ``time_limit``; default a
+        quarter of ``time_limit``. In deterministic mode the routing search
+        stops after a fixed number of solutions instead (this limit times ten
+        stays as a safety net).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -93,6 +102,8 @@ class SolverSettings(BaseModel):
     log: bool = False
     regions: Literal["in_turn", "independent"] = "in_turn"
     safety_factor: Annotated[float, Field(ge=1)] = 10.0
+    trips: bool = False
+    trips_time_limit: Annotated[float, Field(gt=0, le=86400)] | None = None
 
     @field_validator("tiers")
     @classmethod

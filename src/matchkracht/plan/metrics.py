@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,15 @@ from matchkracht.problem.core import Problem
 from matchkracht.problem.occupancy import cap_share, covered_tasks, weekly_use
 from matchkracht.solver.base import Solution
 
-__all__ = ["bound_kind", "compute_metrics", "familiar", "gini", "recurring_tasks", "volunteer_load"]
+__all__ = [
+    "Rows",
+    "bound_kind",
+    "compute_metrics",
+    "familiar",
+    "gini",
+    "recurring_tasks",
+    "volunteer_load",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -35,6 +44,51 @@ def gini(values: npt.ArrayLike) -> float:
     return float((n + 1 - 2 * (cum.sum() / cum[-1])) / n)
 
 
+@dataclass(frozen=True, eq=False)
+class Rows:
+    """A plan's assignment rows as problem indices: what the metrics read.
+
+    Made from a solver's options (:meth:`from_options`), or by the trips
+    engine, whose ride rows need not be options (their occupied time is the
+    outing's) and where one ride may have two drivers (way out, way back).
+
+    Attributes
+    ----------
+    pairs
+        Candidate pair of each row.
+    starts
+        Start of each row's task (minutes from the horizon's start).
+    km
+        Each row's share of the km driven.
+    covered
+        Per task: has every volunteer it needs.
+    week_tasks, week_minutes
+        Per (volunteer, week): tasks (an outing counts once) and occupied minutes.
+    """
+
+    pairs: IntArray
+    starts: IntArray
+    km: FloatArray
+    covered: npt.NDArray[np.bool_]
+    week_tasks: IntArray
+    week_minutes: FloatArray
+
+    @classmethod
+    def from_options(cls, problem: Problem, options: IntArray) -> Rows:
+        """The rows of a solver's chosen options."""
+        p = problem
+        tasks, minutes = weekly_use(p, options)
+        pairs = p.opt_pair[options]
+        return cls(
+            pairs=pairs,
+            starts=p.opt_start[options],
+            km=p.pair_km[pairs],
+            covered=covered_tasks(p, options),
+            week_tasks=tasks,
+            week_minutes=minutes.astype(np.float64),
+        )
+
+
 def volunteer_load(problem: Problem, options: IntArray) -> FloatArray:
     """Per volunteer and ISO week, the highest share of a weekly cap in use.
 
@@ -51,12 +105,17 @@ def familiar(problem: Problem, options: IntArray) -> npt.NDArray[np.bool_]:
     on an earlier task of this same plan.
     """
     p = problem
-    pairs = p.opt_pair[options]
+    return familiar_rows(p, p.opt_pair[options], p.opt_start[options])
+
+
+def familiar_rows(problem: Problem, pairs: IntArray, starts: IntArray) -> npt.NDArray[np.bool_]:
+    """:func:`familiar` for rows given as candidate pairs and start times."""
+    p = problem
     key = p.task_client[p.pair_task[pairs]] * p.num_volunteers + p.pair_vol[pairs]
-    order = np.lexsort((p.opt_start[options], key))
-    first = np.ones(len(options), dtype=bool)
+    order = np.lexsort((starts, key))
+    first = np.ones(len(pairs), dtype=bool)
     first[1:] = key[order][1:] != key[order][:-1]
-    earlier = np.zeros(len(options), dtype=bool)
+    earlier = np.zeros(len(pairs), dtype=bool)
     earlier[order] = ~first
     return np.asarray(p.pair_helped[pairs] | earlier)
 
@@ -78,17 +137,23 @@ def bound_kind(solution: Solution, wc: float, bound: float | None) -> str | None
     return str(solution.stats.get("bound_kind", "engine"))
 
 
-def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
-    """The contract's metrics (and a few more) of a solution."""
+def compute_metrics(
+    problem: Problem, solution: Solution, rows: Rows | None = None
+) -> dict[str, Any]:
+    """The contract's metrics (and a few more) of a solution.
+
+    ``rows``: the plan's rows when they are not the solution's options (trips).
+    """
     p = problem
     opts = solution.options
-    covered = covered_tasks(p, opts)
+    rows = rows if rows is not None else Rows.from_options(p, opts)
+    covered = rows.covered
     total_w = p.total_weight
     cov_w = int(p.task_weight[covered].sum())
-    pairs = p.opt_pair[opts]
-    load = volunteer_load(p, opts)
+    pairs = rows.pairs
+    load = cap_share(p, rows.week_tasks, rows.week_minutes)  # type: ignore[arg-type]
     horizon_load = load.mean(axis=1)  # per volunteer, over the horizon's weeks
-    fam = familiar(p, opts)
+    fam = familiar_rows(p, pairs, rows.starts)
     rec = recurring_tasks(p)[p.pair_task[pairs]]
     active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
     wc = cov_w / total_w if total_w else 1.0
@@ -100,7 +165,7 @@ def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
         "covered": int(covered.sum()),
         "coverage": float(covered.mean()) if p.num_tasks else 1.0,
         "weighted_coverage": float(wc),
-        "travel_km": float(round(p.pair_km[pairs].sum(), 3)),
+        "travel_km": float(round(rows.km.sum(), 3)),
         "continuity": float(fam.mean()) if len(pairs) else 0.0,
         "continuity_recurring": float(fam[rec].mean()) if rec.any() else 0.0,
         "max_load": float(horizon_load.max()) if load.size else 0.0,
@@ -111,7 +176,7 @@ def compute_metrics(problem: Problem, solution: Solution) -> dict[str, Any]:
         "bound": None if bound is None else float(max(bound, wc)),
         "gap": None if bound is None else float(max(bound - wc, 0.0)),
         "bound_kind": bound_kind(solution, wc, bound),
-        "assignments": len(opts),
+        "assignments": len(pairs),
         "preferred": float(p.pair_preferred[pairs].mean()) if len(pairs) else 0.0,
         "volunteers_used": len(np.unique(p.pair_vol[pairs])),
         "volunteers": int(p.num_volunteers),

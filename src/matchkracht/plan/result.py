@@ -14,12 +14,21 @@ import pandas as pd
 from matchkracht.data.registry import Registry
 from matchkracht.plan.metrics import compute_metrics
 from matchkracht.plan.reasons import explain_unmatched
+from matchkracht.plan.trips import TRIP_COLUMNS, TripTables
 from matchkracht.problem.core import KINDS, MINUTES_PER_DAY, Problem
 from matchkracht.problem.occupancy import Occupancy
+from matchkracht.problem.trips import trip_rides
 from matchkracht.solver.base import Solution
 from matchkracht.texts import REASON_TITLES, number, text
 
-__all__ = ["ASSIGNMENT_COLUMNS", "UNMATCHED_COLUMNS", "Plan", "build_plan"]
+__all__ = [
+    "ASSIGNMENT_COLUMNS",
+    "TRIP_ASSIGNMENT_COLUMNS",
+    "TRIP_COLUMNS",
+    "UNMATCHED_COLUMNS",
+    "Plan",
+    "build_plan",
+]
 
 ASSIGNMENT_COLUMNS = [
     "task_id", "need_id", "client_id", "volunteer_id", "kind",
@@ -28,7 +37,9 @@ ASSIGNMENT_COLUMNS = [
 UNMATCHED_COLUMNS = [
     "task_id", "need_id", "client_id", "kind", "window_start", "missing", "reason_code", "reason",
 ]  # fmt: skip
-DATETIME_COLUMNS = ("start", "end", "depart", "return", "window_start")
+DATETIME_COLUMNS = ("start", "end", "depart", "return", "window_start", "arrival", "departure")
+#: Columns the assignments gain when rides are planned as trips.
+TRIP_ASSIGNMENT_COLUMNS = ["trip_id", "leg"]
 
 
 @dataclass
@@ -49,12 +60,18 @@ class Plan:
         more (see the data contract in ``docs/data-contract.md``).
     metadata : dict
         Horizon, grid, engine, settings, seed and library versions.
+    trips : pandas.DataFrame
+        With rides planned as trips (``match(..., trips=True)``): one row per
+        stop of every outing, ``trip_id, volunteer_id, seq, stop, task_id,
+        place_id, arrival, departure, on_board, km``; the assignments then
+        have ``trip_id`` and ``leg`` too. Empty otherwise.
     """
 
     assignments: pd.DataFrame
     unmatched: pd.DataFrame
     metrics: dict[str, Any]
     metadata: dict[str, Any] = field(default_factory=dict)
+    trips: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TRIP_COLUMNS))
 
     @property
     def status(self) -> str:
@@ -139,7 +156,12 @@ class Plan:
     # -- export -------------------------------------------------------------------------
     def _frames_for_export(self) -> dict[str, pd.DataFrame]:
         out = {}
-        for name in ("assignments", "unmatched"):
+        names = (
+            ("assignments", "unmatched", "trips")
+            if len(self.trips)
+            else ("assignments", "unmatched")
+        )
+        for name in names:
             df = getattr(self, name).copy()
             for col in DATETIME_COLUMNS:
                 if col in df.columns:
@@ -148,7 +170,10 @@ class Plan:
         return out
 
     def to_csv(self, folder: str | Path) -> Path:
-        """Write ``assignments.csv``, ``unmatched.csv`` and ``metrics.json`` into ``folder``."""
+        """Write ``assignments.csv``, ``unmatched.csv`` and ``metrics.json`` into ``folder``.
+
+        A plan with trips writes ``trips.csv`` too.
+        """
         path = Path(folder)
         path.mkdir(parents=True, exist_ok=True)
         for name, df in self._frames_for_export().items():
@@ -168,6 +193,8 @@ class Plan:
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             frames["assignments"].to_excel(writer, sheet_name="assignments", index=False)
             frames["unmatched"].to_excel(writer, sheet_name="unmatched", index=False)
+            if "trips" in frames:
+                frames["trips"].to_excel(writer, sheet_name="trips", index=False)
             metrics.to_excel(writer, sheet_name="metrics", index=False)
         return Path(path)
 
@@ -179,6 +206,7 @@ class Plan:
             "metrics": self.metrics,
             "assignments": frames["assignments"].to_dict(orient="records"),
             "unmatched": frames["unmatched"].to_dict(orient="records"),
+            **({"trips": frames["trips"].to_dict(orient="records")} if "trips" in frames else {}),
         }
 
     def to_json(self, path: str | Path) -> Path:
@@ -199,13 +227,24 @@ class Plan:
         u = pd.read_csv(
             path / "unmatched.csv", dtype={"task_id": str, "need_id": str, "client_id": str}
         )
-        for df in (a, u):
+        trips = pd.DataFrame(columns=TRIP_COLUMNS)
+        if (path / "trips.csv").exists():
+            trips = pd.read_csv(
+                path / "trips.csv",
+                dtype={"trip_id": str, "volunteer_id": str, "task_id": str, "place_id": str,
+                       "on_board": str},
+                keep_default_na=False,
+            )  # fmt: skip
+            trips["km"] = trips["km"].astype(float)
+            a["trip_id"] = a["trip_id"].fillna("").astype(str)
+            a["leg"] = a["leg"].fillna("").astype(str)
+        for df in (a, u, trips):
             for col in DATETIME_COLUMNS:
                 if col in df.columns:
                     df[col] = pd.to_datetime(df[col])
         doc = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
         meta = doc.pop("metadata", {})
-        return cls(a, u, doc, meta)
+        return cls(a, u, doc, meta, trips)
 
 
 def build_plan(
@@ -215,13 +254,15 @@ def build_plan(
     metadata: dict[str, Any] | None = None,
     *,
     lang: str = "en",
+    trips: TripTables | None = None,
 ) -> Plan:
     """Turn a solver :class:`~matchkracht.solver.base.Solution` into a :class:`Plan`.
 
-    ``lang`` is the language of the unmatched tasks' ``reason`` (``"en"`` or ``"nl"``).
+    ``lang`` is the language of the unmatched tasks' ``reason`` (``"en"`` or
+    ``"nl"``); ``trips``: the rides as outings (:func:`~matchkracht.plan.trips.trip_tables`).
     """
     p = problem
-    opts = solution.options
+    opts = solution.options if trips is None else trips.options
     base = datetime.combine(p.horizon.first, datetime.min.time())
 
     def stamp(minutes: np.ndarray) -> pd.Series:
@@ -245,8 +286,14 @@ def build_plan(
         },
         columns=ASSIGNMENT_COLUMNS,
     )
+    if trips is not None:
+        a["trip_id"], a["leg"] = "", ""
+        a = pd.concat([a, trips.rides], ignore_index=True) if len(trips.rides) else a
+        a["travel_km"] = a["travel_km"].astype(float)
     a = a.sort_values(["start", "task_id", "volunteer_id"], kind="stable").reset_index(drop=True)
-    reasons = explain_unmatched(p, registry, opts, lang)
+    reasons = explain_unmatched(p, registry, solution.options, lang)
+    if trips is not None:
+        reasons = {t: r for t, r in reasons.items() if not trips.rows.covered[t]}
     un_tasks = np.array(sorted(reasons), dtype=np.int64)
     window_start = p.task_day[un_tasks] * MINUTES_PER_DAY + p.task_window_lo[un_tasks]
     u = pd.DataFrame(
@@ -276,4 +323,26 @@ def build_plan(
     if "settings" in solution.stats:
         meta.setdefault("settings", solution.stats["settings"])
     meta["solver_stats"] = {k: v for k, v in solution.stats.items() if k != "settings"}
-    return Plan(a, u, compute_metrics(p, solution), meta)
+    metrics = compute_metrics(p, solution, None if trips is None else trips.rows)
+    if trips is None:
+        return Plan(a, u, metrics, meta)
+    metrics.update(trip_metrics(p, solution, trips))
+    return Plan(a, u, metrics, meta, trips.trips)
+
+
+def trip_metrics(problem: Problem, solution: Solution, trips: TripTables) -> dict[str, Any]:
+    """Figures of the outings beside those of the round trips they replace."""
+    p = problem
+    rides = trip_rides(p)[p.opt_task[solution.options]]
+    rt_pairs = p.opt_pair[solution.options[rides]]
+    t = trips.trips
+    starts = t.loc[t["stop"] == "pickup"].groupby("trip_id")["on_board"]
+    shared = int((starts.apply(lambda s: s.str.count(";").max()) > 0).sum()) if len(t) else 0
+    return {
+        "trips": int(t["trip_id"].nunique()),
+        "shared_trips": shared,
+        "trip_km": float(round(t["km"].sum(), 3)),
+        "round_trip_km": float(round(p.pair_km[rt_pairs].sum(), 3)),
+        "drivers": int(t["volunteer_id"].nunique()),
+        "round_trip_drivers": len(np.unique(p.pair_vol[rt_pairs])),
+    }

@@ -133,7 +133,10 @@ def _trips(
     t0 = time.perf_counter()
     days = trip_days(problem, registry, options, travel or GreatCircleTravel())
     limit = cfg.trips_time_limit or cfg.time_limit / 4
-    solutions = solve_trip_days(days, time_limit=limit, deterministic=cfg.deterministic)
+    solutions = solve_trip_days(
+        days, time_limit=limit, deterministic=cfg.deterministic, engine=cfg.trips_engine,
+        seed=cfg.seed,
+    )  # fmt: skip
     tables = trip_tables(problem, options, days, solutions)
     seconds = round(time.perf_counter() - t0, 3)
     logger.info(

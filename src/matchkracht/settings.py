@@ -87,6 +87,9 @@ class SolverSettings(BaseModel):
         quarter of ``time_limit``. In deterministic mode the routing search
         stops after a fixed number of solutions instead (this limit times ten
         stays as a safety net).
+    trips_engine
+        ``"cpsat"`` (default): CP-SAT chooses among outing patterns;
+        ``"routing"``: OR-Tools' routing search, started from the round trips.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -104,6 +107,7 @@ class SolverSettings(BaseModel):
     safety_factor: Annotated[float, Field(ge=1)] = 10.0
     trips: bool = False
     trips_time_limit: Annotated[float, Field(gt=0, le=86400)] | None = None
+    trips_engine: Literal["cpsat", "routing"] = "cpsat"
 
     @field_validator("tiers")
     @classmethod

@@ -20,6 +20,7 @@ from matchkracht.data.geo import TravelModel
 from matchkracht.data.models import Need, Volunteer
 from matchkracht.data.registry import Registry
 from matchkracht.plan.result import Plan
+from matchkracht.plan.trip_check import check_trips, trip_of
 
 __all__ = ["VIOLATION_COLUMNS", "check"]
 
@@ -118,6 +119,7 @@ def check(
             continue
         client = clients[need.client_id]
         per_task[task].append({str(k): val for k, val in rec.items()})
+        in_trip = trip_of(rec.get("trip_id")) != ""
         if str(rec["need_id"]) != need.need_id or str(rec["client_id"]) != need.client_id:
             bad("ids", task, vid, "need_id/client_id do not match the task")
         if str(rec["kind"]) != need.kind:
@@ -134,8 +136,9 @@ def check(
         if abs((end - start).total_seconds() / 60 - need.duration_min) > tol_minutes:
             bad("duration", task, vid, "end - start differs from duration_min")
         # skills, languages, exclusions, continuity
-        if not need.required_skills <= v.skills:
-            bad("skills", task, vid, "missing " + ",".join(sorted(need.required_skills - v.skills)))
+        has = v.skills | ({"wheelchair_car"} if v.wheelchair_car else set())
+        if not need.required_skills <= has:
+            bad("skills", task, vid, "missing " + ",".join(sorted(need.required_skills - has)))
         if need.languages and not (need.languages & v.languages):
             bad("languages", task, vid, "speaks none of the required languages")
         if vid in client.excluded_volunteers:
@@ -161,6 +164,8 @@ def check(
             out_k, back_k, out_m, back_m = k_hc + k_cd, k_dc + k_ch, m_hc + m_cd, m_dc + m_ch
         if reach > v.max_km * (1 + 1e-6) + 1e-6:
             bad("distance", task, vid, f"{reach:.2f} km exceeds max_km {v.max_km}")
+        if in_trip:  # travel, availability, overlap and caps: by its outing (trip_check)
+            continue
         if abs(float(rec["travel_km"]) - (out_k + back_k)) > 0.01 * (out_k + back_k) + 0.01:
             bad(
                 "travel_km",
@@ -191,6 +196,14 @@ def check(
         use = week_use[(vid, day.isocalendar()[:2])]
         use[0] += 1
         use[1] += (back - depart).total_seconds() / 60
+    if len(plan.trips):
+        for vid, depart, back, tid in check_trips(
+            plan, vols, clients, expected, km, bad, tol_minutes
+        ):
+            per_vol[vid].append((depart.value / 6e10, back.value / 6e10, f"trip {tid}"))
+            use = week_use[(vid, depart.date().isocalendar()[:2])]
+            use[0] += 1
+            use[1] += (back - depart).total_seconds() / 60
     for vid, items in per_vol.items():
         items.sort()
         latest_end, latest_task = -math.inf, ""
@@ -240,6 +253,9 @@ def check(
     for task, recs in per_task.items():
         need, _ = expected[task]
         ids = [str(r["volunteer_id"]) for r in recs]
+        if any(trip_of(r.get("trip_id")) for r in recs):
+            covered.add(task)  # its ways and drivers: trip_check's trip_rows
+            continue
         if len(set(ids)) != len(ids):
             bad("team", task, "", "a volunteer is assigned twice to one task")
         if len(set(ids)) != need.volunteers_needed:

@@ -54,8 +54,11 @@ class Rows:
 
     Attributes
     ----------
-    pairs
-        Candidate pair of each row.
+    tasks, vols
+        Task and volunteer of each row.
+    helped, preferred
+        The volunteer helped the client before the horizon / is one of the
+        client's preferred volunteers.
     starts
         Start of each row's task (minutes from the horizon's start).
     km
@@ -66,7 +69,10 @@ class Rows:
         Per (volunteer, week): tasks (an outing counts once) and occupied minutes.
     """
 
-    pairs: IntArray
+    tasks: IntArray
+    vols: IntArray
+    helped: npt.NDArray[np.bool_]
+    preferred: npt.NDArray[np.bool_]
     starts: IntArray
     km: FloatArray
     covered: npt.NDArray[np.bool_]
@@ -80,7 +86,10 @@ class Rows:
         tasks, minutes = weekly_use(p, options)
         pairs = p.opt_pair[options]
         return cls(
-            pairs=pairs,
+            tasks=p.pair_task[pairs],
+            vols=p.pair_vol[pairs],
+            helped=p.pair_helped[pairs],
+            preferred=p.pair_preferred[pairs],
             starts=p.opt_start[options],
             km=p.pair_km[pairs],
             covered=covered_tasks(p, options),
@@ -105,19 +114,19 @@ def familiar(problem: Problem, options: IntArray) -> npt.NDArray[np.bool_]:
     on an earlier task of this same plan.
     """
     p = problem
-    return familiar_rows(p, p.opt_pair[options], p.opt_start[options])
+    return familiar_rows(p, Rows.from_options(p, options))
 
 
-def familiar_rows(problem: Problem, pairs: IntArray, starts: IntArray) -> npt.NDArray[np.bool_]:
-    """:func:`familiar` for rows given as candidate pairs and start times."""
+def familiar_rows(problem: Problem, rows: Rows) -> npt.NDArray[np.bool_]:
+    """:func:`familiar` for a plan's rows."""
     p = problem
-    key = p.task_client[p.pair_task[pairs]] * p.num_volunteers + p.pair_vol[pairs]
-    order = np.lexsort((starts, key))
-    first = np.ones(len(pairs), dtype=bool)
+    key = p.task_client[rows.tasks] * p.num_volunteers + rows.vols
+    order = np.lexsort((rows.starts, key))
+    first = np.ones(len(key), dtype=bool)
     first[1:] = key[order][1:] != key[order][:-1]
-    earlier = np.zeros(len(pairs), dtype=bool)
+    earlier = np.zeros(len(key), dtype=bool)
     earlier[order] = ~first
-    return np.asarray(p.pair_helped[pairs] | earlier)
+    return np.asarray(rows.helped | earlier)
 
 
 def recurring_tasks(problem: Problem) -> npt.NDArray[np.bool_]:
@@ -150,11 +159,10 @@ def compute_metrics(
     covered = rows.covered
     total_w = p.total_weight
     cov_w = int(p.task_weight[covered].sum())
-    pairs = rows.pairs
     load = cap_share(p, rows.week_tasks, rows.week_minutes)  # type: ignore[arg-type]
     horizon_load = load.mean(axis=1)  # per volunteer, over the horizon's weeks
-    fam = familiar_rows(p, pairs, rows.starts)
-    rec = recurring_tasks(p)[p.pair_task[pairs]]
+    fam = familiar_rows(p, rows)
+    rec = recurring_tasks(p)[rows.tasks]
     active = (p.vol_max_tasks > 0) & (p.vol_max_minutes > 0)
     wc = cov_w / total_w if total_w else 1.0
     bound = (
@@ -166,7 +174,7 @@ def compute_metrics(
         "coverage": float(covered.mean()) if p.num_tasks else 1.0,
         "weighted_coverage": float(wc),
         "travel_km": float(round(rows.km.sum(), 3)),
-        "continuity": float(fam.mean()) if len(pairs) else 0.0,
+        "continuity": float(fam.mean()) if len(fam) else 0.0,
         "continuity_recurring": float(fam[rec].mean()) if rec.any() else 0.0,
         "max_load": float(horizon_load.max()) if load.size else 0.0,
         "max_week_load": float(load.max()) if load.size else 0.0,
@@ -176,9 +184,9 @@ def compute_metrics(
         "bound": None if bound is None else float(max(bound, wc)),
         "gap": None if bound is None else float(max(bound - wc, 0.0)),
         "bound_kind": bound_kind(solution, wc, bound),
-        "assignments": len(pairs),
-        "preferred": float(p.pair_preferred[pairs].mean()) if len(pairs) else 0.0,
-        "volunteers_used": len(np.unique(p.pair_vol[pairs])),
+        "assignments": len(fam),
+        "preferred": float(rows.preferred.mean()) if len(fam) else 0.0,
+        "volunteers_used": len(np.unique(rows.vols)),
         "volunteers": int(p.num_volunteers),
         "candidate_pairs": int(p.num_pairs),
         "options": int(p.num_options),

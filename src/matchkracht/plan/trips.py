@@ -69,15 +69,9 @@ def trip_tables(
     week_tasks, week_minutes = weekly_use(p, keep)
     week_minutes_f = week_minutes.astype(np.float64)
     covered = covered_tasks(p, keep)
-    pair_start = np.searchsorted(p.pair_task, np.arange(p.num_tasks + 1))
-
-    def pair_of(t: int, v: int) -> int:
-        lo, hi = int(pair_start[t]), int(pair_start[t + 1])
-        return lo + int(np.flatnonzero(p.pair_vol[lo:hi] == v)[0])
-
     stops_out: list[dict[str, object]] = []
     rides_out: list[dict[str, object]] = []
-    r_pairs, r_starts, r_km = [], [], []
+    r_tasks, r_vols, r_helped, r_pref, r_starts, r_km = [], [], [], [], [], []
     for day, sol in zip(days, solutions, strict=True):
         midnight = base + pd.Timedelta(minutes=day.day * MINUTES_PER_DAY)
 
@@ -160,14 +154,21 @@ def trip_tables(
                         "leg": leg,
                     }
                 )
-                r_pairs.append(pair_of(t, v))
+                j = int(np.searchsorted(day.req_drivers[r], v))
+                r_tasks.append(t)
+                r_vols.append(v)
+                r_helped.append(bool(day.req_helped[r][j]))
+                r_pref.append(bool(day.req_preferred[r][j]))
                 r_starts.append(start)
                 r_km.append(share)
     trips = pd.DataFrame(stops_out, columns=TRIP_COLUMNS)
     rides = pd.DataFrame(rides_out)
-    pairs = np.concatenate([p.opt_pair[keep], np.array(r_pairs, dtype=np.int64)])
+    kp = p.opt_pair[keep]
     rows_all = Rows(
-        pairs=pairs,
+        tasks=np.concatenate([p.pair_task[kp], np.array(r_tasks, dtype=np.int64)]),
+        vols=np.concatenate([p.pair_vol[kp], np.array(r_vols, dtype=np.int64)]),
+        helped=np.concatenate([p.pair_helped[kp], np.array(r_helped, dtype=bool)]),
+        preferred=np.concatenate([p.pair_preferred[kp], np.array(r_pref, dtype=bool)]),
         starts=np.concatenate([p.opt_start[keep], np.array(r_starts, dtype=np.int64)]),
         km=np.concatenate([p.pair_km[p.opt_pair[keep]], np.array(r_km, dtype=np.float64)]),
         covered=covered,

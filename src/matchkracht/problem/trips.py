@@ -20,9 +20,10 @@ them:
   ``max_tasks_per_week``, however many residents it carries).
 
 Rides for more than one volunteer stay round trips. Drivers a request may
-have are those the round-trip model found eligible (skills, wheelchair car,
-languages, distance, exclusions, continuity); for a need with ``max_team`` only
-those of its team in the round-trip plan, so the team cannot grow. Times are
+have pass the eligibility funnel (skills, wheelchair car, languages, distance,
+exclusions, declined tasks, strict continuity) and are available that day
+(the trips engine checks their windows); for a need with ``max_team`` only its
+team (history, and the round-trip plan's drivers), so the team cannot grow. Times are
 seconds from the day's midnight; travel seconds are rounded down, so that a
 round trip of the plan (minutes rounded up) is always a valid outing.
 
@@ -33,14 +34,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from matchkracht.data.geo import TravelModel
 from matchkracht.data.registry import Registry
-from matchkracht.problem.core import KINDS, MINUTES_PER_DAY, BoolArray, IntArray, Problem
-from matchkracht.problem.eligibility import Volunteers
+from matchkracht.problem.core import (
+    KINDS,
+    MINUTES_PER_DAY,
+    TEAM_WINDOW_DAYS,
+    BoolArray,
+    IntArray,
+    Problem,
+)
+from matchkracht.problem.eligibility import Volunteers, reachable, trips
 
 __all__ = [
     "EARLY_MIN",
@@ -99,6 +108,9 @@ class TripDay:
         Weight of the task (coverage).
     req_drivers
         Per request, the volunteer indices who may drive it (sorted).
+    req_helped, req_preferred
+        Per request, aligned with ``req_drivers``: the driver helped the
+        resident before the horizon / is one of the resident's preferred volunteers.
     req_start0, req_driver0
         The round-trip plan's appointment start (minutes of the day) and
         driver, ``-1`` when the plan left the ride uncovered.
@@ -132,6 +144,8 @@ class TripDay:
     req_shared: BoolArray
     req_weight: IntArray
     req_drivers: tuple[IntArray, ...]
+    req_helped: tuple[BoolArray, ...]
+    req_preferred: tuple[BoolArray, ...]
     req_start0: IntArray
     req_driver0: IntArray
     veh_vol: IntArray
@@ -238,27 +252,87 @@ def trip_days(
         k = (v, int(p.task_week[t]), int(p.task_day[t]))
         m, n = ride_use.get(k, (0, 0))
         ride_use[k] = (m + int(p.pair_occupied[p.opt_pair[o]]), n + 1)
+    # history: who helped whom before the horizon, and each need's current team
+    vol_index = {vid: i for i, vid in enumerate(p.volunteer_ids)}
+    client_index = {cid: i for i, cid in enumerate(p.client_ids)}
+    need_index = {nid: i for i, nid in enumerate(p.need_ids)}
+    helped: dict[int, set[int]] = {}
+    known_team: dict[int, set[int]] = {}
+    team_from = p.horizon.first - timedelta(days=TEAM_WINDOW_DAYS - 7)
+    for h in registry.history_records:
+        if h.date < p.horizon.first:
+            helped.setdefault(client_index[h.client_id], set()).add(vol_index[h.volunteer_id])
+            if h.date >= team_from and h.need_id in need_index:
+                known_team.setdefault(need_index[h.need_id], set()).add(vol_index[h.volunteer_id])
     # the max_team needs keep the drivers of their team in the plan
     team: dict[int, set[int]] = {}
     for t, v in zip(opt_task.tolist(), opt_vol.tolist(), strict=True):
         if p.need_team_cap[p.task_need[t]] >= 0:
             team.setdefault(int(p.task_need[t]), set()).add(int(v))
-    known = p.pair_team_known
-    pair_start = np.searchsorted(p.pair_task, np.arange(p.num_tasks + 1))
+    mask_of = _driver_masks(p, registry, pool, rides, travel)
     days: list[TripDay] = []
     for day in sorted(set(p.task_day[rides].tolist())):
         tasks = np.flatnonzero(rides & (p.task_day == day))
         drivers_of: list[IntArray] = []
         for t in tasks.tolist():
-            pv = p.pair_vol[pair_start[t] : pair_start[t + 1]]
+            mask = mask_of(t)
             n = int(p.task_need[t])
             if p.need_team_cap[n] >= 0:
-                kn = known[pair_start[t] : pair_start[t + 1]]
-                pv = pv[kn | np.isin(pv, sorted(team.get(n, ())))]
-            drivers_of.append(np.unique(pv).astype(np.int64))
+                allowed = np.zeros(p.num_volunteers, dtype=bool)
+                allowed[sorted(team.get(n, set()) | known_team.get(n, set()))] = True
+                mask &= allowed
+            drivers_of.append(np.flatnonzero(mask).astype(np.int64))
         used = (chosen, ride_use, busy, fixed_min, fixed_tasks)
-        days.append(_day(p, pool, day, tasks, drivers_of, used, vols, needs, clients, travel))
+        days.append(
+            _day(p, pool, day, tasks, drivers_of, used, vols, needs, clients, travel, helped)
+        )
     return [d for d in days if d.num_requests and d.num_vehicles]
+
+
+def _driver_masks(
+    p: Problem, registry: Registry, pool: Volunteers, rides: BoolArray, travel: TravelModel
+) -> Any:
+    """Per ride task, the volunteers who may drive it: the eligibility funnel
+    (skills, wheelchair car, languages, distance, exclusions, declined tasks,
+    strict continuity) with availability as a day (a window that weekday, not
+    an unavailable date) instead of the round trip's whole occupied time: a
+    way alone may fit where the round trip does not."""
+    needs, clients = registry.need_records, registry.client_records
+    helpers: dict[int, set[int]] = {}
+    vol_index = {vid: i for i, vid in enumerate(p.volunteer_ids)}
+    client_index = {cid: i for i, cid in enumerate(p.client_ids)}
+    for h in registry.history_records:
+        if h.date < p.horizon.first:
+            helpers.setdefault(client_index[h.client_id], set()).add(vol_index[h.volunteer_id])
+    on_weekday = np.zeros((pool.n, 7), dtype=bool)
+    on_weekday[pool.win_vol, pool.win_dow] = True
+    declined: dict[int, list[int]] = {}
+    for t, v in p.forbidden.tolist():
+        declined.setdefault(int(t), []).append(int(v))
+    base: dict[int, BoolArray] = {}
+    for n in sorted(set(p.task_need[rides].tolist())):
+        need = needs[n]
+        c = client_index[need.client_id]
+        client = clients[c]
+        c_ll = np.array([client.lat, client.lon], dtype=np.float64)
+        dest = (need.need_id, np.array([need.dest_lat, need.dest_lon], dtype=np.float64))
+        legs = trips(travel, pool.key, pool.ll, client.client_id, c_ll, dest)
+        mask = reachable(pool, legs, need.required_skills, need.languages).masks[-1].copy()
+        mask[[vol_index[v] for v in client.excluded_volunteers]] = False
+        if need.continuity == "strict" and helpers.get(c):
+            only = np.zeros(pool.n, dtype=bool)
+            only[sorted(helpers[c])] = True
+            mask &= only
+        base[n] = mask
+
+    def mask_of(t: int) -> BoolArray:
+        day = int(p.task_day[t])
+        m = base[int(p.task_need[t])] & ~pool.unavailable[:, day]
+        m &= on_weekday[:, (pool.first_weekday + day) % 7]
+        m[declined.get(t, [])] = False
+        return np.asarray(m)
+
+    return mask_of
 
 
 def _day(
@@ -272,9 +346,11 @@ def _day(
     needs: Any,
     clients: Any,
     travel: TravelModel,
+    helped: dict[int, set[int]],
 ) -> TripDay:
     """One day's :class:`TripDay`; ``used``: what the rest of the plan takes (see caller)."""
     chosen, ride_use, busy, fixed_min, fixed_tasks = used
+    vix = {vid: i for i, vid in enumerate(p.volunteer_ids)}
     week = int(p.task_week[tasks[0]])
     weekday = (pool.first_weekday + day) % 7
     keys: list[str] = []
@@ -370,6 +446,16 @@ def _day(
         req_shared=np.array(r_shared, dtype=bool),
         req_weight=p.task_weight[tasks].astype(np.int64),
         req_drivers=tuple(drivers_of),
+        req_helped=tuple(
+            np.isin(d, sorted(helped.get(int(p.task_client[t]), ())))
+            for t, d in zip(tasks.tolist(), drivers_of, strict=True)
+        ),
+        req_preferred=tuple(
+            np.isin(
+                d, [vix[v] for v in clients[int(p.task_client[t])].preferred_volunteers if v in vix]
+            )
+            for t, d in zip(tasks.tolist(), drivers_of, strict=True)
+        ),
         req_start0=np.array(r_start0, dtype=np.int64),
         req_driver0=np.array(r_driver0, dtype=np.int64),
         veh_vol=veh_arr[:, 0].copy(),

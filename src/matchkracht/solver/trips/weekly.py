@@ -151,6 +151,8 @@ def solve_trip_day(
     deterministic: bool = False,
     used_seconds: dict[int, int] | None = None,
     used_outings: dict[int, int] | None = None,
+    engine: str = "cpsat",
+    seed: int = 0,
 ) -> TripsDaySolution:
     """Group one day's rides into outings.
 
@@ -168,6 +170,14 @@ def solve_trip_day(
         Per volunteer, how much more (positive) or less (negative) than their
         round trips the outings of earlier days of the week use: taken off
         this day's budgets.
+    engine
+        ``"cpsat"``: CP-SAT chooses among outing patterns
+        (:mod:`~matchkracht.solver.trips.outings`); ``"routing"``: OR-Tools'
+        routing search from the round trips (it cannot insert a ride with a
+        way back that the round trips left out, nor move a ``wait`` ride to
+        another car: measured in ``benchmarks/trips.py``).
+    seed
+        Random seed of CP-SAT.
 
     Returns
     -------
@@ -177,7 +187,17 @@ def solve_trip_day(
     t0 = time.perf_counter()
     base = round_trip_routes(day)
     try:
-        sol = _route(day, time_limit, deterministic, base, used_seconds or {}, used_outings or {})
+        if engine == "cpsat":
+            from matchkracht.solver.trips.outings import solve_outings
+
+            sol = solve_outings(
+                day, time_limit=time_limit, seed=seed, deterministic=deterministic,
+                used_seconds=used_seconds, used_outings=used_outings, base=base,
+            )  # fmt: skip
+        else:
+            sol = _route(
+                day, time_limit, deterministic, base, used_seconds or {}, used_outings or {}
+            )
     except Exception:  # the round trips stay; the routing failure is logged, never raised
         logger.exception("trips of day %d: routing failed; the round trips stay", day.day)
         sol = None
@@ -383,7 +403,12 @@ def _route(
 
 
 def solve_trip_days(
-    days: list[TripDay], *, time_limit: float = 30.0, deterministic: bool = False
+    days: list[TripDay],
+    *,
+    time_limit: float = 30.0,
+    deterministic: bool = False,
+    engine: str = "cpsat",
+    seed: int = 0,
 ) -> list[TripsDaySolution]:
     """Solve the days of a plan in order, each with its share of the time left.
 
@@ -404,6 +429,8 @@ def solve_trip_days(
             deterministic=deterministic,
             used_seconds={v: s for (v, w), s in used_s.items() if w == wk},
             used_outings={v: n for (v, w), n in used_o.items() if w == wk},
+            engine=engine,
+            seed=seed,
         )
         for j, v in enumerate(day.driver_vol.tolist()):
             mine = [r for r in sol.routes if r.volunteer == v]

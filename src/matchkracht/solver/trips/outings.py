@@ -1,0 +1,448 @@
+"""The trips engine as a choice among outings: patterns of rides, CP-SAT picks them.
+
+One day's rides (:class:`~matchkracht.problem.trips.TripDay`) are cut into
+*ways*: a request's way out (pickup at home, drop-off at the destination) and,
+unless ``none``, its way back. An **outing pattern** is a sequence of stops in
+one car with its times:
+
+- one request: its ways in one outing (a round trip, the driver waiting or
+  doing nothing else meanwhile), or, for ``separate``, one way alone;
+- two requests, their stops interleaved in every order that keeps each way's
+  pickup before its drop-off (shared rides, and chains such as: drop Mrs A at
+  the hospital, take Mr B home from there, collect Mrs A);
+- up to ``seats`` requests to one destination at close times, all picked up,
+  dropped together and brought back in reverse order (the lunch at the
+  village meal point).
+
+The times of a pattern follow from difference constraints along its fixed
+order (travel, the appointment's drop-off and return windows, ride times):
+:func:`schedule` computes the latest start and, from it, the earliest
+following times, or proves that the order is infeasible. A pattern becomes an
+outing of a driver who may take all its rides, whose car has the seats, and
+whose free interval holds it from leaving home to coming back.
+
+CP-SAT then chooses outings: each way at most once, both ways of a request or
+neither and at the same appointment start, a driver's outings never overlap,
+their minutes and number within the budgets. Objective: covered weight first,
+then metres driven and minutes away from home. The round-trip plan is a
+solution of this model (each round trip is a one-request pattern) and is
+given as a hint, so the engine never covers less.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from matchkracht.problem.trips import EARLY_MIN, MODES, TripDay
+from matchkracht.solver.trips.weekly import Stop, TripRoute, TripsDaySolution
+
+__all__ = ["Pattern", "patterns", "schedule", "solve_outings"]
+
+#: A request may take at most this many appointment starts in patterns (its
+#: window on the grid, evenly thinned, the round-trip plan's start always kept).
+STARTS_PER_REQUEST = 5
+#: Starts per request in patterns of several requests.
+STARTS_IN_GROUPS = 2
+#: Two requests are tried together when their times are this close (s).
+NEAR_SECONDS = 45 * 60
+#: ... and their places this close (s of driving between the nearest two).
+NEAR_DRIVE = 20 * 60
+_DAY = 86400
+_NONE = MODES.index("none")
+_SEPARATE = MODES.index("separate")
+_WEIGHT = 10**7  # covered weight unit, against metres (and seconds)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """Stops in order, ``(request, node)``, with a start per request and the times."""
+
+    stops: tuple[tuple[int, int], ...]
+    starts: tuple[tuple[int, int], ...]  # (request, appointment start minute)
+    times: tuple[int, ...]  # arrival at each stop (s)
+    meters: int  # between the stops
+    max_load: int
+
+
+def _nodes(day: TripDay, r: int, ways: str) -> tuple[tuple[int, int], ...]:
+    if ways == "out":
+        return ((r, 0), (r, 1))
+    if ways == "back":
+        return ((r, 2), (r, 3))
+    return ((r, 0), (r, 1), (r, 2), (r, 3))
+
+
+def _place(day: TripDay, r: int, node: int) -> int:
+    return int(day.req_home[r] if node in (0, 3) else day.req_dest[r])
+
+
+def schedule(
+    day: TripDay, stops: tuple[tuple[int, int], ...], start: dict[int, int]
+) -> list[int] | None:
+    """Arrival times (s) at ``stops`` in this order, or ``None`` when infeasible.
+
+    ``start``: the appointment start (minute of the day) of each request. The
+    first stop is as late as the rules allow, every later one as early as
+    possible after it: a short outing.
+    """
+    n = len(stops)
+    sec = day.seconds
+    places = [_place(day, r, k) for r, k in stops]
+    travel = [int(sec[places[i], places[i + 1]]) for i in range(n - 1)]
+    lo, hi = [0] * n, [_DAY] * n
+    pos = {s: i for i, s in enumerate(stops)}
+    rides = []
+    for i, (r, k) in enumerate(stops):
+        s60 = start[r] * 60
+        if k == 1:
+            lo[i], hi[i] = s60 - EARLY_MIN * 60, s60
+        elif k == 2:
+            lo[i] = s60 + int(day.req_duration[r])
+            hi[i] = lo[i] + int(day.req_wait[r])
+        if k in (0, 2) and (r, k + 1) in pos:
+            rides.append((i, pos[(r, k + 1)], int(day.req_max_ride[r])))
+    # the latest schedule: upper bounds pushed back along travel and ride times
+    late = hi[:]
+    for _ in range(n + 1):
+        changed = False
+        for i in range(n - 2, -1, -1):
+            if late[i] > late[i + 1] - travel[i]:
+                late[i], changed = late[i + 1] - travel[i], True
+        for p, d, ride in rides:
+            if late[d] > late[p] + ride:
+                late[d], changed = late[p] + ride, True
+        if not changed:
+            break
+    if any(late[i] < lo[i] for i in range(n)):
+        return None
+    early = lo[:]
+    early[0] = late[0]
+    for _ in range(n + 1):
+        changed = False
+        for i in range(n - 1):
+            if early[i + 1] < early[i] + travel[i]:
+                early[i + 1], changed = early[i] + travel[i], True
+        for p, d, ride in rides:
+            if early[p] < early[d] - ride:
+                early[p], changed = early[d] - ride, True
+        if any(early[i] > late[i] for i in range(n)):
+            return None
+        if not changed:
+            return early
+    return None
+
+
+def _load(day: TripDay, stops: tuple[tuple[int, int], ...]) -> int | None:
+    """Most residents on board at once; ``None`` when one who rides alone would share."""
+    board: list[int] = []
+    most = 0
+    for r, k in stops:
+        if k in (0, 2):
+            board.append(r)
+            if len(board) > 1 and any(not day.req_shared[x] for x in board):
+                return None
+            most = max(most, len(board))
+        else:
+            board.remove(r)
+    return most
+
+
+def _pattern(
+    day: TripDay, stops: tuple[tuple[int, int], ...], start: dict[int, int]
+) -> Pattern | None:
+    load = _load(day, stops)
+    if load is None or load > int(day.veh_seats.max(initial=0)):
+        return None
+    times = schedule(day, stops, start)
+    if times is None:
+        return None
+    places = [_place(day, r, k) for r, k in stops]
+    meters = sum(int(day.meters[a, b]) for a, b in itertools.pairwise(places))
+    return Pattern(stops, tuple(sorted(start.items())), tuple(times), meters, load)
+
+
+def _starts(day: TripDay, r: int, most: int) -> list[int]:
+    grid = [int(x) for x in day.req_starts[r].tolist()]
+    if len(grid) > most:
+        idx = np.unique(np.linspace(0, len(grid) - 1, most).round().astype(int))
+        keep = [grid[i] for i in idx]
+        if day.req_start0[r] >= 0 and int(day.req_start0[r]) not in keep:
+            keep[-1] = int(day.req_start0[r])
+        grid = sorted(set(keep))
+    return grid
+
+
+def _way_sets(day: TripDay, r: int) -> list[str]:
+    if day.req_mode[r] == _NONE:
+        return ["out"]
+    if day.req_mode[r] == _SEPARATE:
+        return ["both", "out", "back"]
+    return ["both"]
+
+
+def _interleavings(
+    a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]
+) -> list[tuple[tuple[int, int], ...]]:
+    out = []
+    n = len(a) + len(b)
+    for pos in itertools.combinations(range(n), len(a)):
+        seq: list[tuple[int, int]] = []
+        ia = ib = 0
+        chosen = set(pos)
+        for i in range(n):
+            if i in chosen:
+                seq.append(a[ia])
+                ia += 1
+            else:
+                seq.append(b[ib])
+                ib += 1
+        out.append(tuple(seq))
+    return out
+
+
+def patterns(day: TripDay) -> list[Pattern]:
+    """Every outing pattern of the day worth offering (see the module's text)."""
+    out: list[Pattern] = []
+    n = day.num_requests
+    singles: dict[tuple[int, str, int], Pattern] = {}
+    for r in range(n):
+        for ways in _way_sets(day, r):
+            for s in _starts(day, r, STARTS_PER_REQUEST):
+                pat = _pattern(day, _nodes(day, r, ways), {r: s})
+                if pat is not None:
+                    singles[(r, ways, s)] = pat
+                    out.append(pat)
+    # pairs: close in time and place; every interleaving, the shortest per end places
+    sec = day.seconds
+    span: dict[tuple[int, str], tuple[int, int]] = {}
+    for (r, ways, _s), pat in singles.items():
+        lo, hi = span.get((r, ways), (_DAY, 0))
+        span[(r, ways)] = (min(lo, pat.times[0]), max(hi, pat.times[-1]))
+    keys = sorted(span)
+    for (r1, w1), (r2, w2) in itertools.combinations(keys, 2):
+        if r1 == r2:
+            continue
+        (a0, a1), (b0, b1) = span[(r1, w1)], span[(r2, w2)]
+        if a0 > b1 + NEAR_SECONDS or b0 > a1 + NEAR_SECONDS:
+            continue
+        pa = {_place(day, r1, k) for _, k in _nodes(day, r1, w1)}
+        pb = {_place(day, r2, k) for _, k in _nodes(day, r2, w2)}
+        if min(int(sec[x, y]) for x in pa for y in pb) > NEAR_DRIVE:
+            continue
+        if not (set(day.req_drivers[r1].tolist()) & set(day.req_drivers[r2].tolist())):
+            continue
+        for s1 in _starts(day, r1, STARTS_IN_GROUPS):
+            for s2 in _starts(day, r2, STARTS_IN_GROUPS):
+                if (r1, w1, s1) not in singles or (r2, w2, s2) not in singles:
+                    continue
+                best: dict[tuple[int, int], Pattern] = {}
+                for seq in _interleavings(_nodes(day, r1, w1), _nodes(day, r2, w2)):
+                    pat = _pattern(day, seq, {r1: s1, r2: s2})
+                    if pat is None:
+                        continue
+                    key = (_place(day, *seq[0]), _place(day, *seq[-1]))
+                    if key not in best or pat.meters < best[key].meters:
+                        best[key] = pat
+                out.extend(best.values())
+    out.extend(_groups(day, singles))
+    return out
+
+
+def _groups(day: TripDay, singles: dict[tuple[int, str, int], Pattern]) -> list[Pattern]:
+    """Three or more requests to one destination, together out and back."""
+    out: list[Pattern] = []
+    seats = int(day.veh_seats.max(initial=0))
+    by_dest: dict[int, list[int]] = {}
+    for r in range(day.num_requests):
+        if day.req_shared[r]:
+            by_dest.setdefault(int(day.req_dest[r]), []).append(r)
+    for reqs in by_dest.values():
+        for size in range(3, min(seats, len(reqs)) + 1):
+            for group in itertools.combinations(reqs, size):
+                start = {}
+                for r in group:
+                    s0 = int(day.req_start0[r])
+                    start[r] = s0 if s0 >= 0 else _starts(day, r, 1)[0]
+                if max(start.values()) - min(start.values()) > EARLY_MIN:
+                    continue
+                ways = [w for r in group for w in (_way_sets(day, r)[:1])]
+                if any(w == "out" for w in ways) and not all(w == "out" for w in ways):
+                    continue  # one-way and round rides do not go together here
+                best = None
+                for order in itertools.permutations(group):
+                    seq = [(r, 0) for r in order] + [(r, 1) for r in order]
+                    if ways[0] == "both":
+                        seq += [(r, 2) for r in order] + [(r, 3) for r in reversed(order)]
+                    pat = _pattern(day, tuple(seq), start)
+                    if pat is not None and (best is None or pat.meters < best.meters):
+                        best = pat
+                if best is not None:
+                    out.append(best)
+    return out
+
+
+def solve_outings(
+    day: TripDay,
+    *,
+    time_limit: float = 5.0,
+    seed: int = 0,
+    deterministic: bool = False,
+    workers: int = 0,
+    used_seconds: dict[int, int] | None = None,
+    used_outings: dict[int, int] | None = None,
+    base: TripsDaySolution | None = None,
+) -> TripsDaySolution | None:
+    """Choose the day's outings with CP-SAT; ``None`` when it finds no plan.
+
+    ``used_seconds``, ``used_outings``: see
+    :func:`~matchkracht.solver.trips.weekly.solve_trip_day`; ``base``: the
+    round trips, given as a hint.
+    """
+    t0 = time.perf_counter()
+    used_seconds, used_outings = used_seconds or {}, used_outings or {}
+    pats = patterns(day)
+    t_patterns = time.perf_counter() - t0
+    sec = day.seconds
+    model = cp_model.CpModel()
+    # outings: (pattern, vehicle) with the home legs; one vehicle per free interval is enough
+    first_vehicle: dict[int, int] = {}
+    for k in range(day.num_vehicles):
+        first_vehicle.setdefault(int(day.veh_interval[k]), k)
+    intervals = sorted(first_vehicle.items())
+    drivers_ok = [set(day.req_drivers[r].tolist()) for r in range(day.num_requests)]
+    x: list[tuple[Any, int, int, int, int, int]] = []  # var, pattern, vehicle, depart, end, metres
+    for i, pat in enumerate(pats):
+        reqs = {r for r, _ in pat.stops}
+        ok = set.intersection(*(drivers_ok[r] for r in reqs))
+        first = _place(day, *pat.stops[0])
+        last = _place(day, *pat.stops[-1])
+        for _, k in intervals:
+            v = int(day.veh_vol[k])
+            if v not in ok or pat.max_load > int(day.veh_seats[k]):
+                continue
+            home = int(day.veh_home[k])
+            depart = pat.times[0] - int(sec[home, first])
+            end = pat.times[-1] + int(sec[last, home])
+            if depart < int(day.veh_lo[k]) or end > int(day.veh_hi[k]):
+                continue
+            m = int(day.meters[home, first]) + pat.meters + int(day.meters[last, home])
+            x.append((model.new_bool_var(f"x{i}_{k}"), i, k, depart, end, m))
+    # ways: each at most once; both ways of a request at the same start, or none
+    uses: dict[tuple[int, int, int], list[Any]] = {}  # (request, way, start) -> vars
+    for var, i, _, _, _, _ in x:
+        pat = pats[i]
+        st = dict(pat.starts)
+        for r, k in pat.stops:
+            if k in (0, 2):
+                uses.setdefault((r, k // 2, st[r]), []).append(var)
+    covered = []
+    for r in range(day.num_requests):
+        starts = sorted({s for (q, _, s) in uses if q == r})
+        outs = []
+        for s in starts:
+            out_s = sum(uses.get((r, 0, s), []))
+            outs.append(out_s)
+            if day.req_mode[r] != _NONE:
+                model.add(sum(uses.get((r, 1, s), [])) == out_s)
+        if not starts:
+            continue
+        c = model.new_bool_var(f"covered{r}")
+        model.add(sum(outs) == c)
+        covered.append((c, int(day.req_weight[r])))
+    # drivers: outings never overlap; minutes and number within the budgets
+    by_driver: dict[int, list[tuple[Any, int, int]]] = {}
+    for var, _, k, depart, end, _ in x:
+        by_driver.setdefault(int(day.veh_vol[k]), []).append((var, depart, end))
+    for j, v in enumerate(day.driver_vol.tolist()):
+        items = by_driver.get(int(v), [])
+        if not items:
+            continue
+        model.add_no_overlap(
+            [
+                model.new_optional_fixed_size_interval_var(d, max(e - d, 1), var, "o")
+                for var, d, e in items
+            ]
+        )
+        budget = max(int(day.driver_minutes[j]) * 60 - used_seconds.get(int(v), 0), 0)
+        model.add(sum((e - d) * var for var, d, e in items) <= budget)
+        outings = max(int(day.driver_outings[j]) - used_outings.get(int(v), 0), 0)
+        model.add(sum(var for var, _, _ in items) <= outings)
+    model.maximize(
+        sum(_WEIGHT * w * c for c, w in covered)
+        - sum(10 * m * var + (e - d) * var + 10**4 * var for var, _, _, d, e, m in x)
+    )
+    # hint: the round trips
+    if base is not None:
+        hinted = _hint(day, pats, x, base)
+        for var, *_ in x:
+            model.add_hint(var, id(var) in hinted)
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.random_seed = seed
+    prm.num_workers = workers or 2
+    limit = max(time_limit - t_patterns, 0.05)
+    if deterministic:
+        prm.interleave_search = True
+        prm.max_deterministic_time = limit
+        prm.max_time_in_seconds = limit * 100
+    else:
+        prm.max_time_in_seconds = limit
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    routes: list[TripRoute] = []
+    req_start = np.full(day.num_requests, -1, dtype=np.int64)
+    for var, i, k, depart, end, m in x:
+        if not solver.boolean_value(var):
+            continue
+        pat = pats[i]
+        places = [int(day.veh_home[k]), *(_place(day, r, q) for r, q in pat.stops),
+                  int(day.veh_home[k])]  # fmt: skip
+        arrivals = [depart, *pat.times, end]
+        stops = tuple(
+            Stop(r, q, places[j + 1], arrivals[j + 1],
+                 arrivals[j + 2] - int(sec[places[j + 1], places[j + 2]]))
+            for j, (r, q) in enumerate(pat.stops)
+        )  # fmt: skip
+        routes.append(TripRoute(k, int(day.veh_vol[k]), depart, end, stops, m))
+        for r, s in pat.starts:
+            if any(q == 0 and rr == r for rr, q in pat.stops):
+                req_start[r] = s
+    stats = {
+        "patterns": len(pats),
+        "outings": len(x),
+        "pattern_seconds": round(t_patterns, 3),
+        "status": solver.status_name(status),
+        "objective": solver.objective_value,
+        "bound": solver.best_objective_bound,
+    }
+    return TripsDaySolution(routes, req_start, "cpsat", time.perf_counter() - t0, stats)
+
+
+def _hint(
+    day: TripDay,
+    pats: list[Pattern],
+    x: list[tuple[Any, int, int, int, int, int]],
+    base: TripsDaySolution,
+) -> set[int]:
+    """Ids of the outing variables that the round-trip plan uses."""
+    want = {}
+    for route in base.routes:
+        r = route.stops[0].request
+        want[(r, int(day.req_start0[r]), int(day.veh_interval[route.vehicle]))] = len(route.stops)
+    out = set()
+    for var, i, k, _, _, _ in x:
+        pat = pats[i]
+        reqs = {r for r, _ in pat.stops}
+        if len(reqs) != 1:
+            continue
+        ((r, s),) = pat.starts
+        if want.get((r, s, int(day.veh_interval[k]))) == len(pat.stops):
+            out.add(id(var))
+    return out

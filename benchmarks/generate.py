@@ -36,7 +36,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -105,7 +105,7 @@ NEED_COLUMNS: tuple[str, ...] = (
 )
 HISTORY_COLUMNS: tuple[str, ...] = ("need_id", "client_id", "volunteer_id", "date")
 
-VARIANTS: tuple[str, ...] = ("scarce_drivers", "holiday", "strict", "scarce")
+VARIANTS: tuple[str, ...] = ("scarce_drivers", "holiday", "strict", "scarce", "shared_rides")
 #: ``scarce``: volunteers give at most this many days a week and at most this many
 #: hours; a fifth of them drive, and visit and chore windows are half as wide (see
 #: :func:`_narrow`).
@@ -1184,6 +1184,15 @@ def generate(
         :data:`SCARCE_DAYS` days and :data:`SCARCE_MAX_HOURS` hours a week),
         about 20 % drive, and visit and chore windows are half as wide:
         supply well below demand (65–80 % weighted coverage).
+        ``shared_rides``: the base instance plus, in every place, a weekly
+        lunch at the village meal point (*eetpunt*, at the place's centroid)
+        for 3–6 residents who need a ride there and back (12:00, 2 hours): rides
+        that trips can share.
+        Whatever the variant, rides get a ``return_mode`` (about 10 % ``none``;
+        ``separate`` for most appointments of 2 hours or more and 15 % of the
+        others), 5 % ride alone (``shared = no``), and cars 1–4 ``seats``,
+        drawn from a random stream of their own: the rest of the instance is
+        the same as without these columns.
     week : str
         ISO week of the planning horizon, e.g. ``"2026-W49"``. Dates of
         needs, unavailability and history are placed relative to it.
@@ -1225,6 +1234,9 @@ def generate(
     if variant == "scarce":
         for nd in needs:
             _narrow(nd)
+    r_trip = np.random.default_rng([seed, 15])  # its own stream: nothing else moves
+    if variant == "shared_rides":
+        needs += _meal_rides(r_trip, clients, p_lat, p_lon, monday)
     need_ids = _ids("N", len(needs))
     history, helpers = _history(r_hist, vols, clients, needs, need_ids, monday)
     preferred, excluded = _preferences(r_pref, vols, clients, helpers)
@@ -1265,12 +1277,56 @@ def generate(
             "max_team": _optional(nd.max_team for nd in needs),
         }
     )
+    _trip_columns(r_trip, vol_frame, need_frame)
     return {
         "volunteers": vol_frame,
         "clients": client_frame,
         "needs": need_frame,
         "history": history,
     }
+
+
+def _meal_rides(
+    rng: np.random.Generator,
+    clients: Any,
+    p_lat: np.ndarray,
+    p_lon: np.ndarray,
+    monday: dt.date,
+) -> list[_Need]:
+    """A weekly lunch ride to each place's meal point for 3-6 of its residents."""
+    out: list[_Need] = []
+    c_lat, c_lon = np.asarray(clients.lat), np.asarray(clients.lon)
+    near = np.argmin(
+        _haversine_km(c_lat[:, None], c_lon[:, None], p_lat[None, :], p_lon[None, :]), axis=1
+    )
+    for place in range(len(p_lat)):
+        residents = np.flatnonzero(near == place)
+        if len(residents) < 3:
+            continue
+        k = int(rng.integers(3, min(6, len(residents)) + 1))
+        weekday = int(rng.integers(0, 5))
+        for c in rng.choice(residents, size=k, replace=False).tolist():
+            out.append(
+                _Need(
+                    client=int(c), kind="ride", days=(weekday,), window=(12 * 60, 12 * 60),
+                    duration=120, priority=2, dest=(float(p_lat[place]), float(p_lon[place])),
+                    continuity="none",
+                )
+            )  # fmt: skip
+    return out
+
+
+def _trip_columns(rng: np.random.Generator, vols: pd.DataFrame, needs: pd.DataFrame) -> None:
+    """``return_mode``, ``shared`` (rides) and ``seats`` (cars), from their own stream."""
+    n = len(needs)
+    u = rng.random(n)
+    long = needs["duration_min"].to_numpy() >= 120
+    ride = (needs["kind"] == "ride").to_numpy()
+    mode = np.where(u < 0.10, "none", np.where(long & (u < 0.80) | (u > 0.85), "separate", ""))
+    needs["return_mode"] = np.where(ride, mode, "")
+    needs["shared"] = np.where(ride & (rng.random(n) < 0.05), "no", "")
+    seats = rng.choice(["", "4", "1", "2"], size=len(vols), p=[0.6, 0.2, 0.1, 0.1])
+    vols["seats"] = seats
 
 
 def write_registry(frames: dict[str, pd.DataFrame], folder: str | Path) -> Path:

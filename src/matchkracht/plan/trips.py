@@ -19,7 +19,7 @@ from matchkracht.plan.metrics import Rows
 from matchkracht.problem.core import KINDS, MINUTES_PER_DAY, IntArray, Problem
 from matchkracht.problem.occupancy import covered_tasks, weekly_use
 from matchkracht.problem.trips import TripDay, trip_rides
-from matchkracht.solver.trips.weekly import TripsDaySolution
+from matchkracht.solver.trips.day import TripsDaySolution
 
 __all__ = ["TRIP_COLUMNS", "TripTables", "trip_tables"]
 

@@ -32,6 +32,8 @@ given as a hint, so the engine never covers less.
 from __future__ import annotations
 
 import itertools
+import logging
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -40,9 +42,11 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from matchkracht.problem.trips import EARLY_MIN, MODES, TripDay
-from matchkracht.solver.trips.weekly import Stop, TripRoute, TripsDaySolution
+from matchkracht.solver.trips.day import Stop, TripRoute, TripsDaySolution
 
 __all__ = ["Pattern", "patterns", "schedule", "solve_outings"]
+
+logger = logging.getLogger("matchkracht")
 
 #: A request may take at most this many appointment starts in patterns (its
 #: window on the grid, evenly thinned, the round-trip plan's start always kept).
@@ -52,7 +56,10 @@ STARTS_IN_GROUPS = 2
 #: Two requests are tried together when their times are this close (s).
 NEAR_SECONDS = 45 * 60
 #: ... and their places this close (s of driving between the nearest two).
-NEAR_DRIVE = 20 * 60
+NEAR_DRIVE = 10 * 60
+#: Each pattern is offered to at most this many drivers, those with the shortest
+#: drive from home and back (and always, for a round trip, its driver in the plan).
+DRIVERS_PER_PATTERN = 6
 _DAY = 86400
 _NONE = MODES.index("none")
 _SEPARATE = MODES.index("separate")
@@ -186,28 +193,66 @@ def _way_sets(day: TripDay, r: int) -> list[str]:
     return ["both"]
 
 
-def _interleavings(
-    a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]
+def _window(day: TripDay, r: int, k: int, s: int) -> tuple[int, int]:
+    """The arrival window (s) of a request's node for appointment start ``s`` (minutes)."""
+    s60 = s * 60
+    if k == 1:
+        return s60 - EARLY_MIN * 60, s60
+    if k == 2:
+        lo = s60 + int(day.req_duration[r])
+        return lo, lo + int(day.req_wait[r])
+    return 0, _DAY
+
+
+def _merges(
+    day: TripDay,
+    a: tuple[tuple[int, int], ...],
+    b: tuple[tuple[int, int], ...],
+    start: dict[int, int],
+    seats: int,
 ) -> list[tuple[tuple[int, int], ...]]:
-    out = []
-    n = len(a) + len(b)
-    for pos in itertools.combinations(range(n), len(a)):
-        seq: list[tuple[int, int]] = []
-        ia = ib = 0
-        chosen = set(pos)
-        for i in range(n):
-            if i in chosen:
-                seq.append(a[ia])
-                ia += 1
+    """Interleavings of ``a`` and ``b`` whose earliest times keep every window (a
+    depth-first merge that stops at the first stop it cannot reach in time, or
+    when the car would be over its seats or a resident who rides alone would share)."""
+    sec = day.seconds
+    win = {n: _window(day, n[0], n[1], start[n[0]]) for n in (*a, *b)}
+    out: list[tuple[tuple[int, int], ...]] = []
+    seq: list[tuple[int, int]] = []
+
+    def go(i: int, j: int, t: int, place: int, board: tuple[int, ...]) -> None:
+        if i == len(a) and j == len(b):
+            out.append(tuple(seq))
+            return
+        for node, ni, nj in ((a[i] if i < len(a) else None, i + 1, j),
+                             (b[j] if j < len(b) else None, i, j + 1)):  # fmt: skip
+            if node is None:
+                continue
+            r, k = node
+            here = _place(day, r, k)
+            lo, hi = win[node]
+            arrive = max(lo, t + (int(sec[place, here]) if place >= 0 else 0))
+            if arrive > hi:
+                continue
+            if k in (0, 2):
+                nb = (*board, r)
+                if len(nb) > seats or (len(nb) > 1 and not all(day.req_shared[x] for x in nb)):
+                    continue
             else:
-                seq.append(b[ib])
-                ib += 1
-        out.append(tuple(seq))
+                nb = tuple(x for x in board if x != r)
+            seq.append(node)
+            go(ni, nj, arrive, here, nb)
+            seq.pop()
+
+    go(0, 0, 0, -1, ())
     return out
 
 
-def patterns(day: TripDay) -> list[Pattern]:
-    """Every outing pattern of the day worth offering (see the module's text)."""
+def patterns(day: TripDay, deadline: float | None = None) -> list[Pattern]:
+    """Every outing pattern of the day worth offering (see the module's text).
+
+    ``deadline`` (a :func:`time.perf_counter` value): stop offering patterns of
+    several requests then (those of one request are always all there).
+    """
     out: list[Pattern] = []
     n = day.num_requests
     singles: dict[tuple[int, str, int], Pattern] = {}
@@ -228,6 +273,8 @@ def patterns(day: TripDay) -> list[Pattern]:
     for (r1, w1), (r2, w2) in itertools.combinations(keys, 2):
         if r1 == r2:
             continue
+        if deadline is not None and time.perf_counter() > deadline:
+            return out
         (a0, a1), (b0, b1) = span[(r1, w1)], span[(r2, w2)]
         if a0 > b1 + NEAR_SECONDS or b0 > a1 + NEAR_SECONDS:
             continue
@@ -242,26 +289,34 @@ def patterns(day: TripDay) -> list[Pattern]:
                 if (r1, w1, s1) not in singles or (r2, w2, s2) not in singles:
                     continue
                 best: dict[tuple[int, int], Pattern] = {}
-                for seq in _interleavings(_nodes(day, r1, w1), _nodes(day, r2, w2)):
-                    pat = _pattern(day, seq, {r1: s1, r2: s2})
+                start = {r1: s1, r2: s2}
+                seats = int(day.veh_seats.max(initial=0))
+                for seq in _merges(day, _nodes(day, r1, w1), _nodes(day, r2, w2), start, seats):
+                    pat = _pattern(day, seq, start)
                     if pat is None:
                         continue
                     key = (_place(day, *seq[0]), _place(day, *seq[-1]))
                     if key not in best or pat.meters < best[key].meters:
                         best[key] = pat
                 out.extend(best.values())
-    out.extend(_groups(day, singles))
+    out.extend(_groups(day))
     return out
 
 
-def _groups(day: TripDay, singles: dict[tuple[int, str, int], Pattern]) -> list[Pattern]:
-    """Three or more requests to one destination, together out and back."""
+def _groups(day: TripDay) -> list[Pattern]:
+    """Three or more requests to one destination (one site: the same point),
+    together out and back."""
     out: list[Pattern] = []
     seats = int(day.veh_seats.max(initial=0))
     by_dest: dict[int, list[int]] = {}
+    sites: list[int] = []
     for r in range(day.num_requests):
+        d = int(day.req_dest[r])
+        site = next((x for x in sites if day.meters[x, d] == 0), d)
+        if site == d and d not in sites:
+            sites.append(d)
         if day.req_shared[r]:
-            by_dest.setdefault(int(day.req_dest[r]), []).append(r)
+            by_dest.setdefault(site, []).append(r)
     for reqs in by_dest.values():
         for size in range(3, min(seats, len(reqs)) + 1):
             for group in itertools.combinations(reqs, size):
@@ -306,7 +361,7 @@ def solve_outings(
     """
     t0 = time.perf_counter()
     used_seconds, used_outings = used_seconds or {}, used_outings or {}
-    pats = patterns(day)
+    pats = patterns(day, deadline=t0 + time_limit / 2)
     t_patterns = time.perf_counter() - t0
     sec = day.seconds
     model = cp_model.CpModel()
@@ -317,11 +372,13 @@ def solve_outings(
     intervals = sorted(first_vehicle.items())
     drivers_ok = [set(day.req_drivers[r].tolist()) for r in range(day.num_requests)]
     x: list[tuple[Any, int, int, int, int, int]] = []  # var, pattern, vehicle, depart, end, metres
+    rt_driver = {int(r.stops[0].request): r.volunteer for r in (base.routes if base else [])}
     for i, pat in enumerate(pats):
         reqs = {r for r, _ in pat.stops}
         ok = set.intersection(*(drivers_ok[r] for r in reqs))
         first = _place(day, *pat.stops[0])
         last = _place(day, *pat.stops[-1])
+        found: list[tuple[int, Any]] = []
         for _, k in intervals:
             v = int(day.veh_vol[k])
             if v not in ok or pat.max_load > int(day.veh_seats[k]):
@@ -332,7 +389,15 @@ def solve_outings(
             if depart < int(day.veh_lo[k]) or end > int(day.veh_hi[k]):
                 continue
             m = int(day.meters[home, first]) + pat.meters + int(day.meters[last, home])
-            x.append((model.new_bool_var(f"x{i}_{k}"), i, k, depart, end, m))
+            found.append((m, (i, k, depart, end, m)))
+        # the nearest drivers only (and the round trip's own driver)
+        found.sort(key=lambda f: f[0])
+        keep = found[:DRIVERS_PER_PATTERN]
+        if len(reqs) == 1:
+            own = rt_driver.get(next(iter(reqs)))
+            keep += [f for f in found[DRIVERS_PER_PATTERN:] if day.veh_vol[f[1][1]] == own]
+        for _, (i_, k, depart, end, m) in keep:
+            x.append((model.new_bool_var(f"x{i_}_{k}"), i_, k, depart, end, m))
     # ways: each at most once; both ways of a request at the same start, or none
     uses: dict[tuple[int, int, int], list[Any]] = {}  # (request, way, start) -> vars
     for var, i, _, _, _, _ in x:
@@ -380,12 +445,19 @@ def solve_outings(
     # hint: the round trips
     if base is not None:
         hinted = _hint(day, pats, x, base)
+        logger.debug("trips of day %d: hint %d of %d round trips", day.day, len(hinted),
+                     len(base.routes))  # fmt: skip
         for var, *_ in x:
             model.add_hint(var, id(var) in hinted)
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.random_seed = seed
     prm.num_workers = workers or 2
+    # presolve's symmetry and probing passes cost seconds on these set-packing models
+    prm.symmetry_level = 0
+    prm.cp_model_probing_level = 0
+    prm.max_presolve_iterations = 1
+    prm.log_search_progress = bool(os.environ.get("MK_TRIPS_LOG"))
     limit = max(time_limit - t_patterns, 0.05)
     if deterministic:
         prm.interleave_search = True
@@ -395,6 +467,9 @@ def solve_outings(
         prm.max_time_in_seconds = limit
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        logger.warning(
+            "trips of day %d: CP-SAT %s on %d outings", day.day, solver.status_name(status), len(x)
+        )
         return None
     routes: list[TripRoute] = []
     req_start = np.full(day.num_requests, -1, dtype=np.int64)

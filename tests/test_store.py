@@ -88,10 +88,29 @@ def test_an_old_store_is_migrated_and_keeps_its_data(store_url: str) -> None:
         assert not sa.inspect(conn).has_table("store_settings")
     engine.dispose()
     with mk.Store(store_url) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == migrations.MIGRATIONS[-1].version
         assert store.counts()["history"] == 1
         store.set_retention(12)  # the table of version 2 is there
         assert store.retention == mk.store.Retention(12)
+
+
+def test_version_3_adds_the_trip_columns_to_a_version_2_store(store_url: str) -> None:
+    engine = mk.Store(store_url).engine  # an engine with the store's pragmas
+    with engine.begin() as conn:
+        for table in reversed(schema.metadata.sorted_tables):
+            table.drop(conn, checkfirst=True)
+    with engine.begin() as conn:
+        assert migrations.migrate(conn, target=2) == 2
+        # a version-2 store made by an older matchkracht has no trip columns yet
+        for column in ("trip_id", "leg"):
+            conn.execute(sa.text(f"ALTER TABLE plan_assignments DROP COLUMN {column}"))
+    engine.dispose()
+    with mk.Store(store_url) as store:
+        assert store.schema_version == 3
+        inspector = sa.inspect(store.engine)
+        columns = {c["name"] for c in inspector.get_columns("plan_assignments")}
+        assert {"trip_id", "leg"} <= columns
+        assert inspector.has_table("plan_trips")
 
 
 def test_a_failing_migration_changes_nothing(
@@ -101,14 +120,15 @@ def test_a_failing_migration_changes_nothing(
         conn.execute(sa.text("CREATE TABLE half_done (x INTEGER)"))
         raise RuntimeError("disk full")
 
-    steps = (*migrations.MIGRATIONS, migrations.Migration(3, "broken", broken))
+    newest = migrations.MIGRATIONS[-1].version
+    steps = (*migrations.MIGRATIONS, migrations.Migration(newest + 1, "broken", broken))
     monkeypatch.setattr(migrations, "MIGRATIONS", steps)
     with pytest.raises(RuntimeError, match="disk full"):
         mk.Store(store_url)
     monkeypatch.undo()
     with mk.Store(store_url) as store:
-        # the first two steps were in the same transaction as the broken third
-        assert store.schema_version == 2
+        # the earlier steps were in the same transaction as the broken last one
+        assert store.schema_version == newest
         assert not sa.inspect(store.engine).has_table("half_done")
 
 

@@ -24,7 +24,7 @@ from matchkracht.solver.trips.weekly import solve_trip_days
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["match", "versions"]
+__all__ = ["match", "trips_stage", "versions"]
 
 logger = logging.getLogger("matchkracht")
 
@@ -117,12 +117,12 @@ def match(
         meta["settings"] = cfg.model_dump(mode="json")
     tables = None
     if cfg.trips:
-        tables = _trips(problem, registry, solution.options, travel, cfg)
+        tables = trips_stage(problem, registry, solution.options, travel, cfg)
         meta["trips_seconds"] = tables.seconds
     return build_plan(problem, solution, registry, meta, lang=lang, trips=tables)
 
 
-def _trips(
+def trips_stage(
     problem: Problem,
     registry: Registry,
     options: IntArray,
@@ -146,4 +146,6 @@ def _trips(
         seconds,
         ", ".join(sorted({s.source for s in solutions})) or "no rides",
     )
-    return TripTables(tables.trips, tables.rides, tables.options, tables.rows, seconds)
+    return TripTables(
+        tables.trips, tables.rides, tables.options, tables.rows, tables.candidates, seconds
+    )

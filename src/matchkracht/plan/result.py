@@ -336,6 +336,9 @@ def trip_metrics(problem: Problem, solution: Solution, trips: TripTables) -> dic
     rides = trip_rides(p)[p.opt_task[solution.options]]
     rt_pairs = p.opt_pair[solution.options[rides]]
     t = trips.trips
+    total = p.total_weight
+    wc = int(p.task_weight[trips.rows.covered].sum()) / total if total else 1.0
+    bound = int(p.task_weight[trips.candidates].sum()) / total if total else 1.0
     starts = t.loc[t["stop"] == "pickup"].groupby("trip_id")["on_board"]
     shared = int((starts.apply(lambda s: s.str.count(";").max()) > 0).sum()) if len(t) else 0
     return {
@@ -345,4 +348,9 @@ def trip_metrics(problem: Problem, solution: Solution, trips: TripTables) -> dic
         "round_trip_km": float(round(p.pair_km[rt_pairs].sum(), 3)),
         "drivers": int(t["volunteer_id"].nunique()),
         "round_trip_drivers": len(np.unique(p.pair_vol[rt_pairs])),
+        # the round-trip bound does not hold for trips: the tasks with a candidate do
+        "round_trip_bound": None if solution.bound is None else solution.bound / max(total, 1),
+        "bound": float(max(bound, wc)),
+        "gap": float(max(bound - wc, 0.0)),
+        "bound_kind": "coverage_optimal" if bound <= wc + 1e-12 else "trivial",
     }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from matchkracht.plan.metrics import Rows
@@ -45,6 +46,8 @@ class TripTables:
         The solver's options that stay as they are (everything but those rides).
     rows
         All rows as problem indices, for the metrics.
+    candidates
+        Per task: has a candidate (a pair, or for a ride in outings a driver).
     seconds
         Time the trips stage took.
     """
@@ -53,6 +56,7 @@ class TripTables:
     rides: pd.DataFrame
     options: IntArray
     rows: Rows
+    candidates: npt.NDArray[np.bool_]
     seconds: float = 0.0
 
 
@@ -79,14 +83,14 @@ def trip_tables(
             return midnight + pd.Timedelta(seconds=int(seconds))
 
         where: dict[tuple[int, int], tuple[str, int]] = {}  # (request, way) -> trip, legs
-        count: dict[int, int] = {}
         info: dict[str, tuple[pd.Timestamp, pd.Timestamp, float, int]] = {}
         vol_of: dict[str, int] = {}
-        for route in sorted(sol.routes, key=lambda r: (r.volunteer, r.start)):
+        date = (p.horizon.first + timedelta(days=day.day)).isoformat()
+        ordered = sorted(sol.routes, key=lambda r: (r.start, p.volunteer_ids[r.volunteer]))
+        for n, route in enumerate(ordered, start=1):
             v = route.volunteer
-            count[v] = count.get(v, 0) + 1
             vid = p.volunteer_ids[v]
-            trip_id = f"{vid}/{(p.horizon.first + timedelta(days=day.day)).isoformat()}/{count[v]}"
+            trip_id = f"{date}/{n}"  # no person's id in it
             km = route.meters / 1000.0
             legs = sum(1 for s in route.stops if s.node in (0, 2))
             info[trip_id] = (at(route.start), at(route.end), km, legs)
@@ -175,4 +179,9 @@ def trip_tables(
         week_tasks=week_tasks,
         week_minutes=week_minutes_f,
     )
-    return TripTables(trips, rides, keep, rows_all)
+    can = np.zeros(p.num_tasks, dtype=bool)
+    can[p.pair_task] = True
+    for day in days:
+        for r, drivers in enumerate(day.req_drivers):
+            can[int(day.req_task[r])] |= len(drivers) > 0
+    return TripTables(trips, rides, keep, rows_all, can)

@@ -52,10 +52,21 @@ def _v2(conn: sa.Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_history_date ON history (date)"))
 
 
+def _v3(conn: sa.Connection) -> None:
+    have = {c["name"] for c in sa.inspect(conn).get_columns(schema.assignments.name)}
+    for column in ("trip_id", "leg"):
+        if column not in have:  # a store made at version 1 from this schema has them
+            conn.execute(
+                sa.text(f"ALTER TABLE {schema.assignments.name} ADD COLUMN {column} VARCHAR")
+            )
+    schema.trips.create(conn, checkfirst=True)
+
+
 #: Every migration, oldest first; the last one's version is the newest schema.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "registry, history and published plans", _v1),
     Migration(2, "store settings (retention) and an index on history dates", _v2),
+    Migration(3, "rides as trips: plan_trips, and trip_id and leg of assignments", _v3),
 )
 
 

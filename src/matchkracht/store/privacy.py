@@ -2,8 +2,8 @@
 
 Forgetting a person and the retention rule both come down to one operation:
 replace some ids (of volunteers, clients, needs) by pseudonyms in the history,
-in every published plan (ids, task ids, reason texts) and in the plans'
-metadata, while hours, kilometres, kinds, dates and counts stay. No table
+in every published plan (ids, task ids, reason texts, the outings' places and
+who was on board) and in the plans' metadata, while hours, kilometres, kinds, dates and counts stay. No table
 keeps the link between an id and its pseudonym.
 """
 
@@ -70,10 +70,11 @@ def _new_values(row: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str,
         need, at, day = str(row["task_id"]).rpartition("@")
         if at and need in mapping:
             new["task_id"] = f"{mapping[need]}@{day}"
-    if "reason" in row:
-        reason = replace_ids(str(row["reason"]), mapping)
-        if reason != row["reason"]:
-            new["reason"] = reason
+    for column in ("reason", "place_id", "on_board"):
+        if column in row:
+            text = replace_ids(str(row[column]), mapping)
+            if text != row[column]:
+                new[column] = text
     return new
 
 
@@ -86,7 +87,8 @@ def _rewrite(
 ) -> int:
     """Apply ``mapping`` to the id and text columns of ``table``'s rows matching ``where``."""
     keys = [c for c in table.primary_key.columns]
-    columns = [table.c[c] for c in (*_ID_COLUMNS, "task_id", "reason") if c in table.c]
+    names = (*_ID_COLUMNS, "task_id", "reason", "place_id", "on_board")
+    columns = [table.c[c] for c in names if c in table.c]
     rows = conn.execute(sa.select(*keys, *columns).where(where)).mappings().all()
     batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
@@ -151,9 +153,9 @@ def pseudonymise(
     """
     changed = _rewrite(conn, schema.history, history, mapping, {"anonymous": True})
     plan_ids = sa.select(schema.plans.c.plan_id).where(plans)
-    for table in (schema.assignments, schema.unmatched):
+    for table in (schema.assignments, schema.unmatched, schema.trips):
         where: sa.ColumnElement[bool] = table.c.plan_id.in_(plan_ids)
-        if len(mapping) <= _FEW:
+        if len(mapping) <= _FEW and table is not schema.trips:  # trips: ids inside texts
             # a person forgotten: only rows naming one of their ids (reason texts included)
             keys = list(mapping)
             named: list[sa.ColumnElement[bool]] = [

@@ -17,7 +17,13 @@ from dateutil.relativedelta import relativedelta
 import matchkracht.store.schema as schema
 from matchkracht.data.registry import TABLES, Registry
 from matchkracht.data.validation import HISTORY_COLUMNS, _as_text, _cell
-from matchkracht.plan.result import ASSIGNMENT_COLUMNS, UNMATCHED_COLUMNS, Plan
+from matchkracht.plan.result import (
+    ASSIGNMENT_COLUMNS,
+    TRIP_ASSIGNMENT_COLUMNS,
+    TRIP_COLUMNS,
+    UNMATCHED_COLUMNS,
+    Plan,
+)
 from matchkracht.store.privacy import is_pseudonym, pseudonym, pseudonymise
 from matchkracht.store.results import Retention
 
@@ -27,7 +33,7 @@ logger = logging.getLogger("matchkracht")
 REGISTRY_NAMES = ("volunteers", "clients", "needs")
 
 
-ASSIGNMENT_TIMES = ("start", "end", "depart", "return")
+ASSIGNMENT_TIMES = ("start", "end", "depart", "return", "arrival", "departure")
 
 
 def jsonable(value: Any) -> Any:
@@ -139,6 +145,12 @@ def stored_frames(conn: sa.Connection) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def assignment_columns(plan: Plan) -> list[str]:
+    """The stored assignment columns of ``plan`` (with ``trip_id`` and ``leg`` when it has trips)."""
+    extra = [c for c in TRIP_ASSIGNMENT_COLUMNS if c in plan.assignments.columns]
+    return ASSIGNMENT_COLUMNS + extra
+
+
 def plan_rows(frame: pd.DataFrame, columns: list[str], plan_id: int) -> list[dict[str, Any]]:
     out = frame[columns].copy()
     for column in (*ASSIGNMENT_TIMES, "window_start"):
@@ -190,7 +202,23 @@ def read_plan(conn: sa.Connection, plan_id: int) -> Plan:
     a, u = frames
     a["travel_km"] = a["travel_km"].astype(float)
     u["missing"] = u["missing"].astype("int64")
-    return Plan(a, u, dict(head.metrics), dict(head.plan_metadata))
+    t = schema.trips
+    stops = conn.execute(
+        sa.select(*[t.c[c] for c in TRIP_COLUMNS]).where(t.c.plan_id == plan_id).order_by(t.c.row)
+    ).all()
+    trips = pd.DataFrame([tuple(r) for r in stops], columns=TRIP_COLUMNS)
+    if len(trips):
+        for column in ("arrival", "departure"):
+            trips[column] = pd.to_datetime(trips[column])
+        trips["km"] = trips["km"].astype(float)
+        trips["seq"] = trips["seq"].astype("int64")
+        tc = schema.assignments.c
+        extra = conn.execute(
+            sa.select(tc.trip_id, tc.leg).where(tc.plan_id == plan_id).order_by(tc.row)
+        ).all()
+        a["trip_id"] = [r[0] or "" for r in extra]
+        a["leg"] = [r[1] or "" for r in extra]
+    return Plan(a, u, dict(head.metrics), dict(head.plan_metadata), trips)
 
 
 def read_retention(conn: sa.Connection) -> Retention | None:
@@ -209,7 +237,7 @@ def apply_retention_rule(conn: sa.Connection, rule: Retention, today: date) -> i
     if rule.mode == "delete":
         changed = conn.execute(h.delete().where(old_history)).rowcount
         gone = sa.select(p.c.plan_id).where(old_plans)
-        for table in (schema.assignments, schema.unmatched):
+        for table in (schema.assignments, schema.unmatched, schema.trips):
             changed += conn.execute(table.delete().where(table.c.plan_id.in_(gone))).rowcount
         return int(changed)
     # pseudonymise: one pseudonym per id in this run, so counts per (unnamed) person stay

@@ -127,6 +127,9 @@ assignments = _plan_table(
     sa.Column("depart", sa.DateTime, nullable=False),
     sa.Column("return", sa.DateTime, nullable=False),
     sa.Column("travel_km", sa.Float, nullable=False),
+    # rides planned as trips (schema version 3): the outing and the way(s) it covers
+    sa.Column("trip_id", sa.String, nullable=True),
+    sa.Column("leg", sa.String, nullable=True),
 )
 
 unmatched = _plan_table(
@@ -136,6 +139,26 @@ unmatched = _plan_table(
     sa.Column("missing", sa.Integer, nullable=False),
     sa.Column("reason_code", sa.String, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
+)
+
+#: The stops of the outings of a plan with trips (schema version 3).
+trips = sa.Table(
+    "plan_trips",
+    metadata,
+    sa.Column(
+        "plan_id", sa.Integer, sa.ForeignKey("plans.plan_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("row", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("trip_id", sa.String, nullable=False),
+    sa.Column("volunteer_id", sa.String, nullable=False, index=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("stop", sa.String, nullable=False),
+    sa.Column("task_id", sa.String, nullable=False),
+    sa.Column("place_id", sa.String, nullable=False),
+    sa.Column("arrival", sa.DateTime, nullable=False),
+    sa.Column("departure", sa.DateTime, nullable=False),
+    sa.Column("on_board", sa.Text, nullable=False),
+    sa.Column("km", sa.Float, nullable=False),
 )
 
 #: Settings of the store itself (schema version 2): the retention rule.

@@ -25,7 +25,7 @@ from matchkracht.data.models import parse_tags_keep_case
 from matchkracht.data.registry import TABLES, Registry
 from matchkracht.data.validation import _as_text, _cell
 from matchkracht.errors import InvalidSettingsError, MatchkrachtError
-from matchkracht.plan.result import ASSIGNMENT_COLUMNS, UNMATCHED_COLUMNS, Plan
+from matchkracht.plan.result import TRIP_COLUMNS, UNMATCHED_COLUMNS, Plan
 from matchkracht.replan import Change, ReplanResult, plan_diff, replan
 from matchkracht.store.connection import open_engine
 from matchkracht.store.migrations import current_version, migrate
@@ -34,6 +34,7 @@ from matchkracht.store.results import Publication, Retention
 from matchkracht.store.rows import (
     REGISTRY_NAMES,
     apply_retention_rule,
+    assignment_columns,
     insert_rows,
     latest_plan,
     non_blank,
@@ -120,7 +121,7 @@ class Store:
     def counts(self) -> dict[str, int]:
         """Rows per table, e.g. for a report on the store's size."""
         tables = [*(t for t, _ in schema.REGISTRY_TABLES.values()), schema.history]
-        tables += [schema.plans, schema.assignments, schema.unmatched]
+        tables += [schema.plans, schema.assignments, schema.unmatched, schema.trips]
         with self._engine.connect() as conn:
             return {
                 t.name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() or 0)
@@ -336,11 +337,15 @@ class Store:
             assert inserted is not None
             plan_id = int(inserted[0])
             insert_rows(
-                conn, schema.assignments, plan_rows(plan.assignments, ASSIGNMENT_COLUMNS, plan_id)
+                conn,
+                schema.assignments,
+                plan_rows(plan.assignments, assignment_columns(plan), plan_id),
             )
             insert_rows(
                 conn, schema.unmatched, plan_rows(plan.unmatched, UNMATCHED_COLUMNS, plan_id)
             )
+            if len(plan.trips):
+                insert_rows(conn, schema.trips, plan_rows(plan.trips, TRIP_COLUMNS, plan_id))
         result = Publication(label, version, changes, diff)
         logger.info("store: %s", result.summary())
         return result

@@ -147,7 +147,8 @@ def solve_routing(
         allowed = [k for v in day.req_drivers[r].tolist() for k in vehicles_of.get(int(v), [])]
         # (SetAllowedVehiclesForIndex takes no Python list in OR-Tools 9.15)
         if len(allowed) < n_veh:
-            routing.VehicleVar(idx[0]).SetValues([-1, *allowed])
+            for pickup in idx[::2]:  # each way's pickup; its drop-off shares its car
+                routing.VehicleVar(pickup).SetValues([-1, *allowed])
         routing.AddDisjunction([idx[0]], int(day.req_weight[r]) * _DROP)
         for i in idx[1:]:
             routing.AddDisjunction([i], 0)

@@ -185,6 +185,21 @@ _TEXTS: dict[str, dict[str, str]] = {
     "address": {"en": "Address: {value}", "nl": "Adres: {value}"},
     "phone": {"en": "Phone: {value}", "nl": "Telefoon: {value}"},
     "destination": {"en": "Destination: {value}", "nl": "Bestemming: {value}"},
+    "outing_line": {
+        "en": "Outing {trip}, {depart}-{back}: {stops}.",
+        "nl": "Rit {trip}, {depart}-{back}: {stops}.",
+    },
+    "stop_pickup_home": {"en": "{at} pick up {client}", "nl": "{at} {client} ophalen"},
+    "stop_dropoff_dest": {
+        "en": "{at} drop {client} at {dest}",
+        "nl": "{at} {client} afzetten bij {dest}",
+    },
+    "stop_pickup_dest": {
+        "en": "{at} pick up {client} at {dest}",
+        "nl": "{at} {client} ophalen bij {dest}",
+    },
+    "stop_dropoff_home": {"en": "{at} take {client} home", "nl": "{at} {client} thuisbrengen"},
+    "the_destination": {"en": "the destination", "nl": "de bestemming"},
     "cancelled": {"en": "Cancelled: {summary}", "nl": "Vervallen: {summary}"},
     "msg_hello": {"en": "Hello {name},", "nl": "Hallo {name},"},
     "msg_week": {

@@ -26,7 +26,14 @@ import icalendar
 import pandas as pd
 
 from matchkracht.data.registry import Registry
-from matchkracht.outputs.people import People, assignment_rows, horizon_days, records, safe_name
+from matchkracht.outputs.people import (
+    People,
+    assignment_rows,
+    horizon_days,
+    outing_lines,
+    records,
+    safe_name,
+)
 from matchkracht.texts import check_lang, kind_name, number, text
 
 __all__ = ["PRODID", "TZID", "event_uid", "to_ics"]
@@ -72,7 +79,8 @@ def _local(ts: pd.Timestamp) -> datetime:
 
 def _events(plan: Any, people: People, lang: str) -> dict[str, _Event]:
     a = assignment_rows(plan)
-    team = a.groupby("task_id")["volunteer_id"].transform("count")
+    team = a.groupby("task_id")["volunteer_id"].transform("count").where(a["trip_id"] == "", 1)
+    outings = outing_lines(plan, people, lang)
     out: dict[str, _Event] = {}
     for rec, n in zip(records(a), team.tolist(), strict=True):
         task, vid, cid = str(rec.task_id), str(rec.volunteer_id), str(rec.client_id)
@@ -92,7 +100,9 @@ def _events(plan: Any, people: People, lang: str) -> dict[str, _Event]:
                 km=number(float(rec.travel_km), lang),
             )
         ]  # fmt: skip
-        if kind == "ride":
+        if kind == "ride" and str(rec.trip_id) in outings:
+            lines.append(outings[str(rec.trip_id)])
+        elif kind == "ride":
             lines.append(
                 text("event_ride", lang, start=rec.start.strftime(hm), end=rec.end.strftime(hm))
             )
@@ -108,7 +118,11 @@ def _events(plan: Any, people: People, lang: str) -> dict[str, _Event]:
         if phone:
             lines.append(text("phone", lang, value=phone))
         lines.append(f"{task} / {cid}")
-        uid = event_uid(task, vid)
+        uid = (
+            event_uid(task, vid)
+            if str(rec.leg) in ("", "nan", "both")
+            else event_uid(f"{task}-{rec.leg}", vid)
+        )
         out[uid] = _Event(
             uid,
             vid,

@@ -19,7 +19,14 @@ import pandas as pd
 
 from matchkracht.data.geo import GreatCircleTravel, TravelModel
 from matchkracht.data.registry import Registry
-from matchkracht.outputs.people import People, assignment_rows, period_text, records, safe_name
+from matchkracht.outputs.people import (
+    People,
+    assignment_rows,
+    outing_lines,
+    period_text,
+    records,
+    safe_name,
+)
 from matchkracht.texts import check_lang, date_text, kind_name, text
 
 __all__ = ["resident_messages", "volunteer_messages", "write_messages"]
@@ -55,6 +62,7 @@ def volunteer_messages(
     check_lang(lang)
     people = People.of(registry)
     a = assignment_rows(plan)
+    outings = outing_lines(plan, people, lang)
     period = period_text(plan, lang)
     wanted = sorted(set(a["volunteer_id"])) if volunteer_ids is None else list(volunteer_ids)
     by_vol = {str(v): g for v, g in a.groupby("volunteer_id")}
@@ -70,6 +78,7 @@ def volunteer_messages(
             out[vid] = "\n".join(lines) + "\n"
             continue
         lines += [text("msg_week", lang, period=period), ""]
+        told: set[str] = set()
         for rec in records(rows):
             cid = str(rec.client_id)
             extra = [
@@ -89,6 +98,10 @@ def volunteer_messages(
                     depart=f"{rec.depart:%H:%M}", back=f"{rec.back:%H:%M}",
                 )
             )  # fmt: skip
+            trip = str(rec.trip_id)
+            if trip in outings and trip not in told:
+                lines.append("  " + outings[trip])
+                told.add(trip)
         lines += ["", text("msg_end", lang)]
         out[vid] = "\n".join(lines) + "\n"
     return out
@@ -133,7 +146,8 @@ def resident_messages(
         Whom to write to (default: every resident with a task in the plan,
         matched or not).
     travel
-        For the pick-up time of a ride (default great-circle, as in matching).
+        For the pick-up time of a ride (default great-circle, as in matching);
+        a plan with trips gives its outings' own pick-up times.
     """
     check_lang(lang)
     people = People.of(registry)
@@ -144,6 +158,15 @@ def resident_messages(
     u["window_start"] = pd.to_datetime(u["window_start"])
     period = period_text(plan, lang)
     known = set(a["client_id"]) | set(u["client_id"])
+    trip_pickup: dict[str, str] = {}  # with trips: the outing's own pickup time at home
+    trips = getattr(plan, "trips", None)
+    if trips is not None and len(trips):
+        home = trips[
+            (trips["stop"] == "pickup")
+            & (trips["place_id"] != trips["task_id"].str.split("@").str[0])
+        ]
+        for task, at in zip(home["task_id"], pd.to_datetime(home["arrival"]), strict=True):
+            trip_pickup.setdefault(str(task), f"{at:%H:%M}")
     wanted = sorted(known) if client_ids is None else list(client_ids)
     out: dict[str, str] = {}
     for cid in wanted:
@@ -163,7 +186,9 @@ def resident_messages(
                 dest = people.need_dest_name.get(
                     str(rec["need_id"]), text("your_appointment", lang)
                 )
-                pickup = _pickup(people, cid, str(rec["need_id"]), rec["start"], model)
+                pickup = trip_pickup.get(str(rec["task_id"])) or _pickup(
+                    people, cid, str(rec["need_id"]), rec["start"], model
+                )
                 line = text(
                     "msg_client_ride", lang, day=day, start=f"{rec['start']:%H:%M}",
                     helper=helper, dest=dest, pickup=pickup or "?",

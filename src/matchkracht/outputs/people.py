@@ -63,6 +63,7 @@ class People:
     client_village: dict[str, str] = field(default_factory=dict)
     need_dest_ll: dict[str, tuple[float, float]] = field(default_factory=dict)
     need_dest_name: dict[str, str] = field(default_factory=dict)
+    need_client: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, registry: Registry | None) -> People:
@@ -92,6 +93,7 @@ class People:
                 if n.dest_lat is not None and n.dest_lon is not None
             },
             need_dest_name=_column(needs, "need_id", ("destination", "dest_name")),
+            need_client={n.need_id: n.client_id for n in registry.need_records},
         )
 
     def client(self, client_id: str) -> str:
@@ -116,7 +118,43 @@ def assignment_rows(plan: Any) -> pd.DataFrame:
     for col in ("start", "end", "depart", "return"):
         a[col] = pd.to_datetime(a[col])
     a["back"] = a["return"]  # ``return`` is no attribute name for itertuples
+    if "trip_id" not in a.columns:
+        a["trip_id"], a["leg"] = "", ""
+    a["trip_id"] = a["trip_id"].fillna("").astype(str)
     return a.sort_values(["start", "task_id", "volunteer_id"], kind="stable").reset_index(drop=True)
+
+
+def outing_lines(plan: Any, people: People, lang: str) -> dict[str, str]:
+    """Trip id → one line naming the outing's stops in order (empty without trips)."""
+    trips = getattr(plan, "trips", None)
+    if trips is None or not len(trips):
+        return {}
+    out: dict[str, str] = {}
+    t = trips.copy()
+    t["arrival"] = pd.to_datetime(t["arrival"])
+    t["departure"] = pd.to_datetime(t["departure"])
+    for trip_id, stops in t.sort_values(["trip_id", "seq"]).groupby("trip_id", sort=True):
+        parts = []
+        for rec in records(stops):
+            if rec.stop not in ("pickup", "dropoff"):
+                continue
+            need_id = str(rec.task_id).rpartition("@")[0]
+            at_home = str(rec.place_id) != need_id
+            client = people.client(str(rec.place_id)) if at_home else None
+            key = ("stop_pickup_" if rec.stop == "pickup" else "stop_dropoff_") + (
+                "home" if at_home else "dest"
+            )
+            if client is None:
+                cid = people.need_client.get(need_id, "")
+                client = people.client(cid) if cid else need_id
+            dest = people.need_dest_name.get(need_id) or text("the_destination", lang)
+            parts.append(text(key, lang, at=f"{rec.arrival:%H:%M}", client=client, dest=dest))
+        first, last = stops.iloc[0], stops.iloc[-1]
+        out[str(trip_id)] = text(
+            "outing_line", lang, trip=str(trip_id), depart=f"{first['departure']:%H:%M}",
+            back=f"{last['arrival']:%H:%M}", stops=", ".join(parts),
+        )  # fmt: skip
+    return out
 
 
 def records(frame: pd.DataFrame) -> Iterator[Any]:

@@ -161,3 +161,17 @@ def test_without_rides_trips_change_nothing(lat: float) -> None:
     reg = registry([volunteer("v1", lat=lat)], None, [need("n1")])
     plan = _plan(reg)
     assert plan.trips.empty and plan.metrics["trips"] == 0
+
+
+def test_a_replan_keeps_planning_rides_as_trips() -> None:
+    reg = registry(
+        [volunteer("v1", skills="driver"), volunteer("v2", skills="driver")],
+        [client("c1"), client("c2", lon=BASE_LON + 0.005)],
+        [_ride("n1", "c1"), _ride("n2", "c2")],
+    )
+    plan = _plan(reg)
+    driver = str(plan.trips["volunteer_id"].iloc[0])
+    res = mk.replan(reg, plan, [mk.VolunteerCancels(driver)], trips=True, time_limit=5)
+    assert check(res.registry, res.plan).empty
+    assert res.plan.metrics["covered"] == 2 and res.plan.metrics["trips"] == 1
+    assert set(res.plan.trips["volunteer_id"]) == {"v1", "v2"} - {driver}

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from matchkracht.api import versions
+from matchkracht.api import trips_stage, versions
 from matchkracht.data.geo import TravelModel
 from matchkracht.data.horizon import Horizon
 from matchkracht.data.registry import Registry
@@ -227,8 +227,11 @@ def replan(
             "based_on": plan.metadata.get("created"),
         },
     }
+    tables = None
+    if cfg.trips:  # the rides as outings again (they may be regrouped: locks hold round trips)
+        tables = trips_stage(problem, new_reg, solution.options, travel, cfg)
     new_plan = build_plan(
-        problem, solution, new_reg, meta, lang=str(plan.metadata.get("lang", "en"))
+        problem, solution, new_reg, meta, lang=str(plan.metadata.get("lang", "en")), trips=tables
     )
     diff = plan_diff(plan, new_plan, changes, horizon=hz, locked=locked is not None)
     logger.info("re-plan of %s: %s", hz.label, dict(diff["change"].value_counts()))

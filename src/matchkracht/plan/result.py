@@ -16,7 +16,7 @@ from matchkracht.plan.metrics import compute_metrics
 from matchkracht.plan.reasons import explain_unmatched
 from matchkracht.plan.trips import TRIP_COLUMNS, TripTables
 from matchkracht.problem.core import KINDS, MINUTES_PER_DAY, Problem
-from matchkracht.problem.occupancy import Occupancy
+from matchkracht.problem.occupancy import Occupancy, covered_tasks
 from matchkracht.problem.trips import trip_rides
 from matchkracht.solver.base import Solution
 from matchkracht.texts import REASON_TITLES, number, text
@@ -348,6 +348,10 @@ def trip_metrics(problem: Problem, solution: Solution, trips: TripTables) -> dic
         "round_trip_km": float(round(p.pair_km[rt_pairs].sum(), 3)),
         "drivers": int(t["volunteer_id"].nunique()),
         "round_trip_drivers": len(np.unique(p.pair_vol[rt_pairs])),
+        "round_trip_rides": len(np.unique(p.pair_task[rt_pairs])),
+        "round_trip_weighted_coverage": float(
+            p.task_weight[covered_tasks(p, solution.options)].sum() / total if total else 1.0
+        ),
         # the round-trip bound does not hold for trips: the tasks with a candidate do
         "round_trip_bound": None if solution.bound is None else solution.bound / max(total, 1),
         "bound": float(max(bound, wc)),

@@ -4,7 +4,7 @@
 makes the round-trip plan with CP-SAT (``--time-limit``, per-size default as in
 ``benchmarks.run``), and then runs the trips stage on that same plan with each
 trips engine (``cpsat``: outing patterns, the default; ``routing``: OR-Tools
-routing), with ``--trips-time`` seconds (default a quarter of the time limit).
+routing), with ``--trips-time`` seconds (default half the time limit, as ``match``).
 Every plan is checked with ``matchkracht.plan.check``. Each instance runs in a
 fresh process, so ``peak_mib`` is that instance's peak (all its methods).
 
@@ -65,7 +65,7 @@ def measure_instance(arg: tuple[Instance, float, float | None, int]) -> list[dic
     for engine in ("cpsat", "routing"):
         tcfg = SolverSettings.make(
             time_limit=limit, seed=seed, trips=True, trips_engine=engine,
-            trips_time_limit=trips_limit or limit / 4,
+            trips_time_limit=trips_limit or limit / 2,
         )  # fmt: skip
         tables = trips_stage(problem, reg, solution.options, None, tcfg)
         plan = build_plan(problem, solution, reg, trips=tables)

@@ -132,7 +132,7 @@ def trips_stage(
     """The trips stage: the round-trip plan's rides, day by day, as outings."""
     t0 = time.perf_counter()
     days = trip_days(problem, registry, options, travel or GreatCircleTravel())
-    limit = cfg.trips_time_limit or cfg.time_limit / 4
+    limit = cfg.trips_time_limit or cfg.time_limit / 2
     solutions = solve_trip_days(
         days, time_limit=limit, deterministic=cfg.deterministic, engine=cfg.trips_engine,
         seed=cfg.seed,

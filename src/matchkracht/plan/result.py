@@ -294,6 +294,13 @@ def build_plan(
     reasons = explain_unmatched(p, registry, solution.options, lang)
     if trips is not None:
         reasons = {t: r for t, r in reasons.items() if not trips.rows.covered[t]}
+        # a ride the round trips covered but the outings gave up for heavier ones
+        dropped = [
+            int(t) for t in np.flatnonzero(~trips.rows.covered).tolist() if int(t) not in reasons
+        ]
+        if dropped:
+            without = explain_unmatched(p, registry, trips.options, lang)
+            reasons.update({t: without[t] for t in dropped})
     un_tasks = np.array(sorted(reasons), dtype=np.int64)
     window_start = p.task_day[un_tasks] * MINUTES_PER_DAY + p.task_window_lo[un_tasks]
     u = pd.DataFrame(

@@ -253,6 +253,25 @@ def _merges(
     return out
 
 
+def _shortest_merges(
+    day: TripDay,
+    a: tuple[tuple[int, int], ...],
+    b: tuple[tuple[int, int], ...],
+    start: dict[int, int],
+) -> list[Pattern]:
+    """The feasible patterns merging ``a`` and ``b``: the shortest per (first, last) place."""
+    seats = int(day.veh_seats.max(initial=0))
+    best: dict[tuple[int, int], Pattern] = {}
+    for seq in _merges(day, a, b, start, seats):
+        pat = _pattern(day, seq, start)
+        if pat is None:
+            continue
+        key = (_place(day, *seq[0]), _place(day, *seq[-1]))
+        if key not in best or pat.meters < best[key].meters:
+            best[key] = pat
+    return list(best.values())
+
+
 def patterns(day: TripDay, deadline: float | None = None) -> list[Pattern]:
     """Every outing pattern of the day worth offering (see the module's text).
 
@@ -294,17 +313,8 @@ def patterns(day: TripDay, deadline: float | None = None) -> list[Pattern]:
             for s2 in _starts(day, r2, STARTS_IN_GROUPS):
                 if (r1, w1, s1) not in singles or (r2, w2, s2) not in singles:
                     continue
-                best: dict[tuple[int, int], Pattern] = {}
                 start = {r1: s1, r2: s2}
-                seats = int(day.veh_seats.max(initial=0))
-                for seq in _merges(day, _nodes(day, r1, w1), _nodes(day, r2, w2), start, seats):
-                    pat = _pattern(day, seq, start)
-                    if pat is None:
-                        continue
-                    key = (_place(day, *seq[0]), _place(day, *seq[-1]))
-                    if key not in best or pat.meters < best[key].meters:
-                        best[key] = pat
-                out.extend(best.values())
+                out += _shortest_merges(day, _nodes(day, r1, w1), _nodes(day, r2, w2), start)
     out.extend(_groups(day))
     return out
 
@@ -504,7 +514,6 @@ def _extend(day: TripDay, pats: list[Pattern], chosen: list[_Outing]) -> list[Pa
     """Longer chains: each chosen outing with one more ride merged into it (every
     order that keeps the windows), the shortest per end places."""
     out: list[Pattern] = []
-    seats = int(day.veh_seats.max(initial=0))
     sec = day.seconds
     for o in chosen:
         pat = pats[o.pattern]
@@ -524,15 +533,7 @@ def _extend(day: TripDay, pats: list[Pattern], chosen: list[_Outing]) -> list[Pa
                     near = min(int(sec[a, _place(day, r, k)]) for a in places for r, k in nodes)
                     if near > NEAR_DRIVE:
                         continue
-                    best: dict[tuple[int, int], Pattern] = {}
-                    for seq in _merges(day, pat.stops, nodes, start, seats):
-                        new = _pattern(day, seq, start)
-                        if new is None:
-                            continue
-                        key = (_place(day, *seq[0]), _place(day, *seq[-1]))
-                        if key not in best or new.meters < best[key].meters:
-                            best[key] = new
-                    out.extend(best.values())
+                    out += _shortest_merges(day, pat.stops, nodes, start)
     return out
 
 

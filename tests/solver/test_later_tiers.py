@@ -154,6 +154,26 @@ def test_short_coverage_budgets_on_large_components_run_lns_only(
     assert small.parameters.use_lns_only is False
 
 
+@pytest.mark.parametrize(
+    ("workers", "size", "first", "budget", "full"),
+    [
+        (2, 600, True, 1.0, ["max_lp"]),  # a village: every step
+        (2, 600, False, 1.0, ["max_lp"]),
+        (1, 50_000, False, 1.0, ["max_lp"]),
+        (2, 50_000, True, 1.0, []),  # too short: LNS only, no full worker
+        (8, 600, True, 1.0, []),  # CP-SAT's own portfolio has a max_lp worker
+    ],
+)
+def test_every_solve_on_few_workers_runs_the_max_lp_worker(
+    workers: int, size: int, first: bool, budget: float, full: list[str]
+) -> None:
+    engine = cpsat.CpSatSolver(time_limit=10, seed=0, workers=workers)
+    solver = cp_model.CpSolver()
+    engine._params(solver, budget, size, first=first)
+    assert list(solver.parameters.subsolvers) == full
+    assert solver.parameters.num_workers == workers
+
+
 def _relief_case(second_free: bool) -> tuple[mk.Problem, np.ndarray, np.ndarray]:
     # one task a week; v1 (cap 1) holds it; v2 can take it only when free that day
     vols = [

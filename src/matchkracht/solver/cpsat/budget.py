@@ -11,6 +11,7 @@ same plan on any machine load).
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -19,21 +20,23 @@ from ortools.sat.python import cp_model
 from matchkracht.settings import SolverSettings
 
 __all__ = [
-    "BOUND_WORKER",
     "BUILD_SECONDS_PER_OPTION",
     "CHAIN_CANDIDATES",
     "DEADLINE_SHARE",
+    "FULL_WORKER",
     "LARGE_COMPONENT",
     "LNS_ONLY_SECONDS_PER_OPTION",
     "MAX_COMPONENT",
     "MIN_PART_SECONDS",
     "MIN_TIER_SECONDS_PER_OPTION",
+    "PORTFOLIO_WORKERS",
     "REGION_OPTIONS",
     "WEEK_SPLIT",
     "Budget",
     "configure",
     "safety_net_fired",
     "tier_share",
+    "worker_count",
 ]
 
 # -- the whole solve ---------------------------------------------------------
@@ -84,17 +87,22 @@ PRESOLVE_OFF_FIRST_TIER = True
 #: bound it then does not prove). On the municipality (92,000 options), with
 #: 4.5 / 9 / 18 s for coverage, LNS only reached 1,651 / 1,655 / 1,661 covered
 #: weight against 1,626 (the hint) / 1,639 / 1,655 with the LP worker.
-LNS_ONLY_SECONDS_PER_OPTION = 2e-4
-#: Otherwise (the LP worker's time, more than one worker, not deterministic) the
-#: coverage tier of a large part runs one full worker, CP-SAT's ``lb_tree_search``
-#: on the LP at linearisation level 2, which proves the bound, and
-#: large-neighbourhood search on the others. On the scarce municipality (33,490
-#: options, 2 workers) the coverage tier alone proved 75.5 % in 20 s against
-#: 92.5 % with the default workers (plan 71.6 % against 71.2 %); the whole default
-#: solve at 30 s reported 77.1 % against 95.2 %, with the same plan (71.7 %).
-#: Not in deterministic mode: interleaved, the tree search took 60 s of wall time
-#: where the default workers took 0.4 s (a village counted as large).
-BOUND_WORKER = True
+LNS_ONLY_SECONDS_PER_OPTION = 1.5e-4
+#: The full worker of every solve on fewer than :data:`PORTFOLIO_WORKERS`
+#: workers: CP-SAT's ``max_lp`` (its LP at linearisation level 2, which holds
+#: the model's "or" terms — a familiar face, a team, a cap reached — that level 1
+#: leaves out); the other workers run large-neighbourhood search. CP-SAT's own
+#: portfolio on 2 workers has ``default_lp`` as its one full worker, and only
+#: from 6 workers a ``max_lp`` one. Measured on 2 cores (a loaded machine), each
+#: step's model as exported from a default solve, ``max_lp`` against CP-SAT's
+#: default: village (603 options) spread 0.13 s ``OPTIMAL`` against 9.5 s, travel
+#: 0.10 s ``OPTIMAL`` against ``FEASIBLE`` at 10 s (bound -3,766 for -4,536);
+#: scarce municipality (33,490 options) coverage ``OPTIMAL`` (1,303) in 18 s
+#: against ``FEASIBLE`` 1,267 with the former ``lb_tree_search`` worker and
+#: 1,283 with the default; its continuity ``OPTIMAL`` in 0.4 s against
+#: ``FEASIBLE`` at 3 s (bound -85,773 for -166,203).
+FULL_WORKER = "max_lp"
+PORTFOLIO_WORKERS = 6
 
 # -- the steps after the first (weights: see the tiers' registry) -------------
 
@@ -241,6 +249,11 @@ def safety_net_fired(solver: cp_model.CpSolver) -> bool:
     )
 
 
+def worker_count(settings: SolverSettings) -> int:
+    """CP-SAT's workers for ``settings``: ``workers``, or one per core when 0."""
+    return settings.workers or os.cpu_count() or 1
+
+
 def configure(
     solver: cp_model.CpSolver,
     settings: SolverSettings,
@@ -266,12 +279,9 @@ def configure(
         if first and budget < LNS_ONLY_SECONDS_PER_OPTION * size:
             # too short for the LP worker to pay off: both workers improve the plan
             prm.use_lns_only = True
-        elif first and BOUND_WORKER and s.workers != 1 and not s.deterministic:
-            # one full worker proves the bound (tree search on the LP with cuts),
-            # the others improve the plan by large-neighbourhood search
-            prm.linearization_level = 2
-            prm.subsolvers.append("lb_tree_search")
-            prm.num_full_subsolvers = 1
+    if not prm.use_lns_only and worker_count(s) < PORTFOLIO_WORKERS:
+        # one full worker on the strong LP, large-neighbourhood search on the others
+        prm.subsolvers.append(FULL_WORKER)
     prm.random_seed = s.seed
     prm.num_workers = s.workers
     prm.log_search_progress = s.log

@@ -29,7 +29,7 @@ from matchkracht.problem.darp import DarpInstance
 from matchkracht.solver.trips.schedule import earliest_schedule
 from matchkracht.solver.trips.search import improve, insertion_routes
 
-__all__ = ["METHODS", "SCALE", "DarpSolution", "route_cost", "solve_darp"]
+__all__ = ["METHODS", "SCALE", "DarpSolution", "matrix_costs", "route_cost", "solve_darp"]
 
 log = logging.getLogger("matchkracht")
 
@@ -87,6 +87,31 @@ def route_cost(inst: DarpInstance, routes: list[list[int]]) -> float:
     return float(
         sum(dist[a, b] for r in routes if r for a, b in zip([0, *r], [*r, end], strict=True))
     )
+
+
+def matrix_costs(
+    routing: Any,
+    manager: Any,
+    cost: list[list[int]],
+    steps: list[list[int]],
+    horizon: int,
+) -> Any:
+    """Arc costs from the node matrix ``cost`` and a ``time`` dimension from ``steps``.
+
+    Both matrices are indexed by the manager's nodes; the time dimension allows
+    waiting up to ``horizon`` and is returned.
+    """
+    node_of = manager.IndexToNode
+
+    def arc_cost(a: int, b: int) -> int:
+        return int(cost[node_of(a)][node_of(b)])
+
+    def arc_time(a: int, b: int) -> int:
+        return int(steps[node_of(a)][node_of(b)])
+
+    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitCallback(arc_cost))
+    routing.AddDimension(routing.RegisterTransitCallback(arc_time), horizon, horizon, False, "time")
+    return routing.GetDimensionOrDie("time")
 
 
 def _tight_windows(inst: DarpInstance) -> tuple[np.ndarray, np.ndarray]:
@@ -246,18 +271,9 @@ def _solve_routing(
     steps = step.tolist()
     manager = pywrapcp.RoutingIndexManager(num_nodes, k, [0] * k, [end] * k)
     routing = pywrapcp.RoutingModel(manager)
-    node_of = manager.IndexToNode
-
-    def arc_cost(a: int, b: int) -> int:
-        return int(cost[node_of(a)][node_of(b)])
-
-    def arc_time(a: int, b: int) -> int:
-        return int(steps[node_of(a)][node_of(b)])
-
-    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitCallback(arc_cost))
     horizon = math.ceil(max(float(inst.late.max()), inst.max_route_duration) * SCALE) + 1
-    routing.AddDimension(routing.RegisterTransitCallback(arc_time), horizon, horizon, False, "time")
-    tdim = routing.GetDimensionOrDie("time")
+    tdim = matrix_costs(routing, manager, cost, steps, horizon)
+    node_of = manager.IndexToNode
     early, late = _tight_windows(inst)
     for v in range(1, 2 * n + 1):
         tdim.CumulVar(manager.NodeToIndex(v)).SetRange(

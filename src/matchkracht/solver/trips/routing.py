@@ -41,6 +41,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from matchkracht.problem.trips import EARLY_MIN, MODES, TripDay
+from matchkracht.solver.trips.darp import matrix_costs
 from matchkracht.solver.trips.day import Stop, TripRoute, TripsDaySolution, legs
 
 __all__ = ["solve_routing"]
@@ -94,19 +95,9 @@ def solve_routing(
     places = np.array(node_place, dtype=np.int64)
     sec = day.seconds[np.ix_(places, places)].tolist()
     cost = (_METRE * day.meters[np.ix_(places, places)]).tolist()
+    tdim = matrix_costs(routing, manager, cost, sec, 2 * 86400)
     node_of = manager.IndexToNode
-
-    def arc_cost(a: int, b: int) -> int:
-        return int(cost[node_of(a)][node_of(b)])
-
-    def arc_time(a: int, b: int) -> int:
-        return int(sec[node_of(a)][node_of(b)])
-
-    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitCallback(arc_cost))
     routing.SetFixedCostOfAllVehicles(_OUTING)
-    horizon = 2 * 86400
-    routing.AddDimension(routing.RegisterTransitCallback(arc_time), horizon, horizon, False, "time")
-    tdim = routing.GetDimensionOrDie("time")
     tdim.SetSpanCostCoefficientForAllVehicles(1)
     for v in range(n_veh):
         lo, hi = int(day.veh_lo[v]), int(day.veh_hi[v])

@@ -9,6 +9,7 @@ optimal weighted coverage.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import builders as b
@@ -20,8 +21,9 @@ from hypothesis import strategies as st
 
 import matchkracht as mk
 
+#: MK_EXAMPLES=300 runs more random instances (the default 30 keeps CI short).
 SETTINGS = settings(
-    max_examples=30,
+    max_examples=int(os.environ.get("MK_EXAMPLES", "30")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -270,11 +272,12 @@ def test_the_reported_bound_is_never_below_any_plan(f: dict[str, Any], how: str)
     assume(full.num_options <= 16)
     best = brute_force(full)
     p = mk.build_problem(reg, b.WEEK)
-    # "split": every component is split into regional parts (the engine proves no bound
-    # for it); "large": every component counts as large (the bound worker proves it)
+    # "split": every component is split into regions of a few options, solved in turn
+    # (the regions' bounds widened by what the regions before took); "large": every
+    # component counts as large
     patches = {
         "whole": {},
-        "split": {"MAX_COMPONENT": 0},
+        "split": {"MAX_COMPONENT": 0, "REGION_OPTIONS": 4},
         "large": {"LARGE_COMPONENT": 1, "LNS_ONLY_SECONDS_PER_OPTION": 0.0},
     }[how]
     with mock.patch.multiple(budget, **patches) if patches else contextlib.nullcontext():
@@ -282,8 +285,7 @@ def test_the_reported_bound_is_never_below_any_plan(f: dict[str, Any], how: str)
     assert sol.bound is not None
     assert sol.bound >= best
     assert sol.stats["bound_kind"] in mk.solver.combine.BOUND_KINDS
-    if how == "split" and sol.stats["regions"]:
-        assert sol.bound == int(p.task_weight[np.unique(p.opt_task)].sum()) or sol.bound == best
+    assert sol.bound <= int(p.task_weight[np.unique(p.opt_task)].sum())
     plan = mk.build_plan(p, sol, reg, {})
     assert plan.metrics["bound"] * p.total_weight >= best - 1e-6
     assert (plan.metrics["bound_kind"] == "coverage_optimal") == (

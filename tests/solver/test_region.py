@@ -66,3 +66,42 @@ def test_parts_without_time_left_keep_their_greedy_plan(monkeypatch: pytest.Monk
     assert mk.check(reg, plan).empty
     assert "NO_TIME_LEFT" in plan.metadata["solver_stats"]["component_statuses"]
     assert plan.metrics["covered"] > 0
+
+
+def test_a_region_bound_is_widened_by_what_the_regions_before_took(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # two villages 8 km apart; v (one task a week, the only driver) lives by the
+    # first, where u could serve too but v is nearer; the second has three rides
+    # only v can drive. Solved in turn (the smaller region first), the first
+    # region takes v for its travel, and nothing of the second fits beside that:
+    # its own bound given the first is 0, yet the whole covers two tasks (u in
+    # the first region, v in the second). The widened bound must still hold.
+    vols = [
+        b.volunteer("u", lat=b.north(-3)),
+        b.volunteer(
+            "v",
+            lat=b.north(1),
+            availability="mon 09:00-17:00; tue 09:00-17:00; wed 09:00-17:00; thu 09:00-17:00",
+            max_tasks_per_week=1,
+            skills="driving",
+        ),
+    ]
+    clients = [b.client("c1"), b.client("c2", lat=b.north(8))]
+    rides = [
+        b.need(f"b{i}", "c2", schedule=f"FREQ=WEEKLY;BYDAY={d}", skills_required="driving")
+        for i, d in ((1, "TU"), (2, "WE"), (3, "TH"))
+    ]
+    reg = b.registry(vols, clients, [b.need("a1", "c1"), *rides])
+    tiers = ("coverage", "travel")
+    whole = mk.match(reg, week=b.WEEK, time_limit=5, seed=0, workers=2, tiers=tiers)
+    assert whole.metrics["bound_kind"] == "coverage_optimal"
+    best = whole.metrics["weighted_coverage"]
+    monkeypatch.setattr(cpsat.budget, "MAX_COMPONENT", 0)
+    monkeypatch.setattr(cpsat.budget, "REGION_OPTIONS", 2)
+    split = mk.match(reg, week=b.WEEK, time_limit=5, seed=0, workers=2, tiers=tiers)
+    assert split.metadata["solver_stats"]["regions"] == 2
+    assert mk.check(reg, split).empty
+    assert split.metrics["weighted_coverage"] < best  # the first region took v
+    assert split.metrics["bound"] >= best - 1e-9
+    assert split.metrics["bound_kind"] == "cpsat"  # below the trivial bound (all four)

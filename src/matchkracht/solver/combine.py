@@ -13,11 +13,17 @@ the smallest valid bound counts:
 * a relaxation's bound (the day relaxation of
   :func:`~matchkracht.solver.bounds.day_bound`), where one was computed.
 
-A component split into parts solved one after another (region parts, ISO
-weeks) has no engine bound: each part was solved given what the parts before
-took, and the best plan of the whole may divide the shared volunteers' time
-differently. Adding up those parts' bounds could under-count what the whole
-can cover, so they are never used.
+A component split into ISO weeks solved one after another has no engine
+bound: each week was solved given what the weeks before took (volunteers'
+time and care teams), and the best plan of the whole may divide them
+differently, so adding up the parts' bounds could under-count what the whole
+can cover. A component split into regions (by location) is bounded by the
+sum over its regions of each region's bound *widened* by :func:`prior_slack`:
+the regions share no task and no care team, so the best plan of the whole,
+cut to one region, is a plan of that region with every volunteer's whole
+time; and such a plan differs from one that fits beside the regions before
+only in tasks of volunteers those regions used, whose weight the slack
+bounds.
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ import numpy as np
 import numpy.typing as npt
 
 from matchkracht.problem.core import Problem
+from matchkracht.problem.occupancy import Prior
 
-__all__ = ["BOUND_KINDS", "Bound", "trivial_bound", "whole_bound"]
+__all__ = ["BOUND_KINDS", "Bound", "prior_slack", "trivial_bound", "whole_bound"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -66,6 +73,48 @@ class Bound:
 def trivial_bound(problem: Problem, options: IntArray) -> int:
     """The weight of the tasks that have an option among ``options``."""
     return int(problem.task_weight[np.unique(problem.opt_task[options])].sum())
+
+
+def prior_slack(problem: Problem, options: IntArray, prior: Prior | None) -> int:
+    """How much more weight a region could cover with its volunteers' whole time.
+
+    ``options`` are all the region's options and ``prior`` what the regions
+    solved before it took. Take the region's best plan with every volunteer's
+    whole time and drop every task that a volunteer used by ``prior`` serves
+    in it, and every task of a need whose care team ``prior`` holds members
+    of: what is left breaks no rule beside ``prior`` (its volunteers have no
+    time taken, its care teams no members), so it covers at most the region's
+    bound given ``prior``. The dropped weight is at most the returned slack:
+    the weight of the tasks of the used volunteers' options, or (when
+    smaller) per used volunteer its task cap over the horizon (at most its
+    number of tasks) times its heaviest task; plus the weight of the tasks of
+    those needs. Regions with a kept (locked) option get the weight of all
+    their tasks (a lock may not be dropped).
+    """
+    p = problem
+    if prior is None or not len(options):
+        return 0
+    tasks = p.opt_task[options]
+    if p.opt_locked[options].any():
+        return trivial_bound(p, options)
+    used = (prior.tasks.sum(axis=1) > 0) | (prior.minutes.sum(axis=1) > 0)
+    hit = used[p.opt_vol[options]]
+    weight = p.task_weight
+    slack = 0
+    if hit.any():
+        by_tasks = int(weight[np.unique(tasks[hit])].sum())
+        vt = np.unique(p.opt_vol[options][hit] * p.num_tasks + tasks[hit])
+        vols, vtasks = vt // p.num_tasks, vt % p.num_tasks
+        by_caps = 0
+        for v in np.unique(vols).tolist():
+            mine = vtasks[vols == v]
+            most = min(int(p.vol_max_tasks[v]) * max(p.num_weeks, 1), len(mine))
+            by_caps += most * int(weight[mine].max())
+        slack += min(by_tasks, by_caps)
+    if prior.team:
+        teamed = np.isin(p.task_need[tasks], np.fromiter(prior.team, dtype=np.int64))
+        slack += int(weight[np.unique(tasks[teamed])].sum())
+    return slack
 
 
 def whole_bound(

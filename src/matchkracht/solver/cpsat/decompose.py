@@ -191,6 +191,11 @@ class Part:
         A second chance after independent regions: the options of the whole
         component; its tasks still uncovered are solved with every option of
         theirs that still fits (``options`` are the dropped ones, for its budget).
+    region
+        A region of a component split by location and solved in turn: it
+        shares no task and no care team with the other regions, only
+        volunteers (so its bound, widened by what the regions before took,
+        bounds it; see :func:`~matchkracht.solver.combine.prior_slack`).
     """
 
     options: IntArray
@@ -200,6 +205,7 @@ class Part:
     last: bool = False
     free: bool = False
     second: IntArray | None = None
+    region: bool = False
 
     @property
     def component(self) -> tuple[int, int]:
@@ -237,7 +243,7 @@ def split_parts(problem: Problem, seed: int = 0, regions: str = "in_turn") -> Sp
             n_regions += len(pieces)
             apart = independent_parts(problem, pieces) if regions == "independent" else None
             if apart is None:
-                out.extend(Part(q, False, (*key, i)) for i, q in enumerate(pieces))
+                out.extend(Part(q, False, (*key, i), region=True) for i, q in enumerate(pieces))
             else:
                 kept = [q for q in apart[0] if len(q)]
                 out.extend(Part(q, False, (*key, i), free=True) for i, q in enumerate(kept))

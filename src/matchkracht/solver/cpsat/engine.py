@@ -31,7 +31,7 @@ from matchkracht.problem.occupancy import Calendar, Prior
 from matchkracht.scale import map_parts
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution
-from matchkracht.solver.combine import trivial_bound, whole_bound
+from matchkracht.solver.combine import prior_slack, trivial_bound, whole_bound
 from matchkracht.solver.cpsat.budget import Budget, configure, tier_share
 from matchkracht.solver.cpsat.decompose import Part, complete_teams, fitting_hint, split_parts
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray
@@ -437,12 +437,16 @@ class CpSatSolver:
         # per split component, the giver's value summed over its week parts so far
         given: dict[tuple[int, int], float] = {}
         # per independent component: its options, the engine's bound (none for a
-        # split component: its parts' bounds hold only given the parts before)
-        # and a relaxation's bound
-        pieces: list[tuple[IntArray, float | None, float | None]] = [
-            (np.concatenate([q.options for q in split.parts if q.component == c]), None, None)
-            for c in dict.fromkeys(q.component for q in split.parts if not q.exact)
-        ]
+        # component split by weeks: its parts' bounds hold only given the parts
+        # before) and a relaxation's bound
+        pieces: list[tuple[IntArray, float | None, float | None]] = []
+        split_components = list(dict.fromkeys(q.component for q in split.parts if not q.exact))
+        # per component split into regions: the sum of its regions' widened bounds
+        region_bound: dict[tuple[int, int], float] = {
+            c: 0.0
+            for c in split_components
+            if all(q.region for q in split.parts if q.component == c)
+        }
         total = sum(len(q.options) for q in split.parts)
         hint = familiar_first_options(problem) if s.hint else np.zeros(0, dtype=np.int64)
         hint_set = np.zeros(problem.num_options, dtype=bool)
@@ -470,6 +474,14 @@ class CpSatSolver:
             coverage_seconds += res.coverage_seconds
             for t, v in res.tiers.items():
                 tier_values[t] += v
+
+        def widen(part: Part, bound: float, prior: Prior | None) -> None:
+            """A region's bound given the regions before, widened to one without them."""
+            if part.component in region_bound:
+                region_bound[part.component] += min(
+                    float(trivial_bound(problem, part.options)),
+                    bound + prior_slack(problem, part.options, prior),
+                )
 
         # 1. parts that share nothing: a fixed share each, solved anywhere; a small
         # part gets at least MIN_PART_SECONDS (its share by options alone can be too
@@ -516,6 +528,7 @@ class CpSatSolver:
             done = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
             prior = Prior.from_calendar(problem, calendar, done)
             if not len(comp):
+                widen(part, 0.0, prior)  # nothing fits beside the parts before
                 remaining_size -= size
                 continue
             clock.sync()
@@ -539,8 +552,17 @@ class CpSatSolver:
                 )
             remaining_size -= size
             record(part, comp, res)
+            widen(part, res.bound, prior)
             if early and giver is not None:
                 given[part.component] = given.get(part.component, 0.0) + res.tiers[giver]
+        pieces += [
+            (
+                np.concatenate([q.options for q in split.parts if q.component == c]),
+                region_bound.get(c),
+                None,
+            )
+            for c in split_components
+        ]
         options = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
         covered_weight = tier_values.get("coverage", 0.0)
         proven = whole_bound(problem, pieces, covered_weight)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,46 @@ from matchkracht.problem.core import (
 )
 from matchkracht.problem.eligibility import Volunteers, reachable, trips
 
-__all__ = ["build_problem", "dominated_options"]
+__all__ = ["PastHelp", "build_problem", "dominated_options", "past_help"]
+
+
+@dataclass(frozen=True)
+class PastHelp:
+    """What the history before a horizon says, by problem index.
+
+    Attributes
+    ----------
+    helped : dict
+        Per client, the volunteers who helped them before the horizon.
+    team : dict
+        Per need id, the volunteers who helped with it in the care-team window
+        before the horizon (:data:`~matchkracht.problem.core.TEAM_WINDOW_DAYS`).
+    recent : numpy.ndarray
+        Per volunteer, the tasks done in that window.
+    """
+
+    helped: dict[int, set[int]]
+    team: dict[str, set[int]]
+    recent: IntArray
+
+
+def past_help(
+    registry: Registry, first: date, vol_index: dict[str, int], client_index: dict[str, int]
+) -> PastHelp:
+    """The :class:`PastHelp` of ``registry``'s history before the day ``first``."""
+    recent = np.zeros(len(vol_index), dtype=np.int64)
+    helped: dict[int, set[int]] = {}
+    team: dict[str, set[int]] = {}
+    team_from = first - timedelta(days=TEAM_WINDOW_DAYS - 7)
+    for h in registry.history_records:
+        if h.date < first:
+            v = vol_index[h.volunteer_id]
+            helped.setdefault(client_index[h.client_id], set()).add(v)
+            if h.date >= team_from:
+                team.setdefault(h.need_id, set()).add(v)
+                recent[v] += 1
+    return PastHelp(helped, team, recent)
+
 
 logger = logging.getLogger("matchkracht")
 
@@ -152,7 +192,6 @@ def build_problem(
     clients = registry.client_records
     needs = registry.need_records
     days = hz.days
-    num_vols = len(vols)
 
     vol_ids = tuple(v.volunteer_id for v in vols)
     vol_index = {vid: i for i, vid in enumerate(vol_ids)}
@@ -166,16 +205,8 @@ def build_problem(
         if vid in vol_index:
             forbidden.setdefault(task_id, set()).add(vol_index[vid])
     skipped = set(skip_tasks)
-    recent = np.zeros(num_vols, dtype=np.int64)
-    helped: dict[int, set[int]] = {}
-    team: dict[str, set[int]] = {}
-    team_from = hz.first - timedelta(days=TEAM_WINDOW_DAYS - 7)
-    for h in registry.history_records:
-        if h.date < hz.first:
-            helped.setdefault(client_index[h.client_id], set()).add(vol_index[h.volunteer_id])
-            if h.date >= team_from:
-                team.setdefault(h.need_id, set()).add(vol_index[h.volunteer_id])
-                recent[vol_index[h.volunteer_id]] += 1
+    past = past_help(registry, hz.first, vol_index, client_index)
+    helped, team, recent = past.helped, past.team, past.recent
     weeks = hz.iso_weeks()
 
     t_need: list[int] = []

@@ -34,17 +34,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from matchkracht.data.geo import TravelModel
 from matchkracht.data.registry import Registry
+from matchkracht.problem.build import past_help
 from matchkracht.problem.core import (
     KINDS,
     MINUTES_PER_DAY,
-    TEAM_WINDOW_DAYS,
     BoolArray,
     IntArray,
     Problem,
@@ -255,21 +254,16 @@ def trip_days(
     # history: who helped whom before the horizon, and each need's current team
     vol_index = {vid: i for i, vid in enumerate(p.volunteer_ids)}
     client_index = {cid: i for i, cid in enumerate(p.client_ids)}
+    past = past_help(registry, p.horizon.first, vol_index, client_index)
+    helped = past.helped
     need_index = {nid: i for i, nid in enumerate(p.need_ids)}
-    helped: dict[int, set[int]] = {}
-    known_team: dict[int, set[int]] = {}
-    team_from = p.horizon.first - timedelta(days=TEAM_WINDOW_DAYS - 7)
-    for h in registry.history_records:
-        if h.date < p.horizon.first:
-            helped.setdefault(client_index[h.client_id], set()).add(vol_index[h.volunteer_id])
-            if h.date >= team_from and h.need_id in need_index:
-                known_team.setdefault(need_index[h.need_id], set()).add(vol_index[h.volunteer_id])
+    known_team = {need_index[n]: vs for n, vs in past.team.items() if n in need_index}
     # the max_team needs keep the drivers of their team in the plan
     team: dict[int, set[int]] = {}
     for t, v in zip(opt_task.tolist(), opt_vol.tolist(), strict=True):
         if p.need_team_cap[p.task_need[t]] >= 0:
             team.setdefault(int(p.task_need[t]), set()).add(int(v))
-    mask_of = _driver_masks(p, registry, pool, rides, travel)
+    mask_of = _driver_masks(p, registry, pool, rides, travel, helped)
     days: list[TripDay] = []
     for day in sorted(set(p.task_day[rides].tolist())):
         tasks = np.flatnonzero(rides & (p.task_day == day))
@@ -290,7 +284,12 @@ def trip_days(
 
 
 def _driver_masks(
-    p: Problem, registry: Registry, pool: Volunteers, rides: BoolArray, travel: TravelModel
+    p: Problem,
+    registry: Registry,
+    pool: Volunteers,
+    rides: BoolArray,
+    travel: TravelModel,
+    helpers: dict[int, set[int]],
 ) -> Any:
     """Per ride task, the volunteers who may drive it: the eligibility funnel
     (skills, wheelchair car, languages, distance, exclusions, declined tasks,
@@ -298,12 +297,8 @@ def _driver_masks(
     an unavailable date) instead of the round trip's whole occupied time: a
     way alone may fit where the round trip does not."""
     needs, clients = registry.need_records, registry.client_records
-    helpers: dict[int, set[int]] = {}
     vol_index = {vid: i for i, vid in enumerate(p.volunteer_ids)}
     client_index = {cid: i for i, cid in enumerate(p.client_ids)}
-    for h in registry.history_records:
-        if h.date < p.horizon.first:
-            helpers.setdefault(client_index[h.client_id], set()).add(vol_index[h.volunteer_id])
     on_weekday = np.zeros((pool.n, 7), dtype=bool)
     on_weekday[pool.win_vol, pool.win_dow] = True
     declined: dict[int, list[int]] = {}

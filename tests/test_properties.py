@@ -260,7 +260,10 @@ def _engines() -> list[Any]:
 
 
 @SETTINGS
-@given(frames(max_width=15, max_needs=4, max_vols=3), st.sampled_from(["whole", "split", "large"]))
+@given(
+    frames(max_width=15, max_needs=4, max_vols=3),
+    st.sampled_from(["whole", "split", "apart", "large"]),
+)
 def test_the_reported_bound_is_never_below_any_plan(f: dict[str, Any], how: str) -> None:
     import contextlib
     from unittest import mock
@@ -273,15 +276,18 @@ def test_the_reported_bound_is_never_below_any_plan(f: dict[str, Any], how: str)
     best = brute_force(full)
     p = mk.build_problem(reg, b.WEEK)
     # "split": every component is split into regions of a few options, solved in turn
-    # (the regions' bounds widened by what the regions before took); "large": every
-    # component counts as large
+    # (the regions' bounds widened by what the regions before took); "apart": the same
+    # regions made independent (widened by the volunteers each left out); "large":
+    # every component counts as large
     patches = {
         "whole": {},
         "split": {"MAX_COMPONENT": 0, "REGION_OPTIONS": 4},
+        "apart": {"MAX_COMPONENT": 0, "REGION_OPTIONS": 4},
         "large": {"LARGE_COMPONENT": 1, "LNS_ONLY_SECONDS_PER_OPTION": 0.0},
     }[how]
     with mock.patch.multiple(budget, **patches) if patches else contextlib.nullcontext():
-        sol = mk.CpSatSolver(time_limit=2.0, seed=0, workers=2).solve(p)
+        regions = "independent" if how == "apart" else "in_turn"
+        sol = mk.CpSatSolver(time_limit=2.0, seed=0, workers=2, regions=regions).solve(p)
     assert sol.bound is not None
     assert sol.bound >= best
     assert sol.stats["bound_kind"] in mk.solver.combine.BOUND_KINDS

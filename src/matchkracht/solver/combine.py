@@ -18,12 +18,13 @@ bound: each week was solved given what the weeks before took (volunteers'
 time and care teams), and the best plan of the whole may divide them
 differently, so adding up the parts' bounds could under-count what the whole
 can cover. A component split into regions (by location) is bounded by the
-sum over its regions of each region's bound *widened* by :func:`prior_slack`:
+sum over its regions of each region's bound *widened* by :func:`busy_slack`:
 the regions share no task and no care team, so the best plan of the whole,
 cut to one region, is a plan of that region with every volunteer's whole
-time; and such a plan differs from one that fits beside the regions before
-only in tasks of volunteers those regions used, whose weight the slack
-bounds.
+time; and such a plan differs from one that the region's model holds only in
+tasks of volunteers who are not wholly the region's (used by the regions
+solved before it, :func:`prior_slack`, or left out of an independent region),
+whose weight the slack bounds.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import numpy.typing as npt
 from matchkracht.problem.core import Problem
 from matchkracht.problem.occupancy import Prior
 
-__all__ = ["BOUND_KINDS", "Bound", "prior_slack", "trivial_bound", "whole_bound"]
+__all__ = ["BOUND_KINDS", "Bound", "busy_slack", "prior_slack", "trivial_bound", "whole_bound"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -79,26 +80,40 @@ def prior_slack(problem: Problem, options: IntArray, prior: Prior | None) -> int
     """How much more weight a region could cover with its volunteers' whole time.
 
     ``options`` are all the region's options and ``prior`` what the regions
-    solved before it took. Take the region's best plan with every volunteer's
-    whole time and drop every task that a volunteer used by ``prior`` serves
-    in it, and every task of a need whose care team ``prior`` holds members
-    of: what is left breaks no rule beside ``prior`` (its volunteers have no
-    time taken, its care teams no members), so it covers at most the region's
-    bound given ``prior``. The dropped weight is at most the returned slack:
-    the weight of the tasks of the used volunteers' options, or (when
-    smaller) per used volunteer its task cap over the horizon (at most its
-    number of tasks) times its heaviest task; plus the weight of the tasks of
-    those needs. Regions with a kept (locked) option get the weight of all
-    their tasks (a lock may not be dropped).
+    solved before it took: :func:`busy_slack` with the volunteers ``prior``
+    used as busy, and the needs whose care team it holds members of.
+    """
+    if prior is None or not len(options):
+        return 0
+    used = (prior.tasks.sum(axis=1) > 0) | (prior.minutes.sum(axis=1) > 0)
+    return busy_slack(problem, options, used, set(prior.team))
+
+
+def busy_slack(
+    problem: Problem, options: IntArray, busy: npt.NDArray[np.bool_], needs: set[int] | None = None
+) -> int:
+    """How much more weight a region could cover than a model of it without ``busy``.
+
+    Take the region's best plan (``options``: all its options, every
+    volunteer's whole time) and drop every task that a ``busy`` volunteer
+    serves in it, and every task of ``needs`` (care teams with members
+    elsewhere): what is left uses only volunteers who are wholly the region's,
+    so a model where the busy volunteers' time is taken (by the regions
+    solved before) or where they are left out (an independent region) still
+    holds it, and covers at least as much. The dropped weight is at most the
+    returned slack: the weight of the tasks of the busy volunteers' options,
+    or (when smaller) per busy volunteer its task cap over the horizon (at
+    most its number of tasks) times its heaviest task; plus the weight of the
+    tasks of ``needs``. A region with a kept (locked) option gets the weight
+    of all its tasks (a lock may not be dropped).
     """
     p = problem
-    if prior is None or not len(options):
+    if not len(options):
         return 0
     tasks = p.opt_task[options]
     if p.opt_locked[options].any():
         return trivial_bound(p, options)
-    used = (prior.tasks.sum(axis=1) > 0) | (prior.minutes.sum(axis=1) > 0)
-    hit = used[p.opt_vol[options]]
+    hit = busy[p.opt_vol[options]]
     weight = p.task_weight
     slack = 0
     if hit.any():
@@ -111,8 +126,8 @@ def prior_slack(problem: Problem, options: IntArray, prior: Prior | None) -> int
             most = min(int(p.vol_max_tasks[v]) * max(p.num_weeks, 1), len(mine))
             by_caps += most * int(weight[mine].max())
         slack += min(by_tasks, by_caps)
-    if prior.team:
-        teamed = np.isin(p.task_need[tasks], np.fromiter(prior.team, dtype=np.int64))
+    if needs:
+        teamed = np.isin(p.task_need[tasks], np.fromiter(needs, dtype=np.int64))
         slack += int(weight[np.unique(tasks[teamed])].sum())
     return slack
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -196,6 +196,10 @@ class Part:
         shares no task and no care team with the other regions, only
         volunteers (so its bound, widened by what the regions before took,
         bounds it; see :func:`~matchkracht.solver.combine.prior_slack`).
+    whole
+        An independent region: its options before those of volunteers living
+        in another region were dropped (its bound, widened by their tasks,
+        bounds it; see :func:`~matchkracht.solver.combine.busy_slack`).
     """
 
     options: IntArray
@@ -206,6 +210,7 @@ class Part:
     free: bool = False
     second: IntArray | None = None
     region: bool = False
+    whole: IntArray | None = None
 
     @property
     def component(self) -> tuple[int, int]:
@@ -217,14 +222,17 @@ class Part:
 class Split:
     """The parts of a problem, in solving order, with what splitting cost.
 
-    ``bound`` is the trivial bound (all task weight) of the split components:
-    their parts are solved one after another, so only that is proven.
+    ``bound`` is the trivial bound (all task weight) of the split components.
+    ``emptied``: per component split into independent regions, the regions
+    that kept no option (every volunteer of theirs lives elsewhere), by their
+    options before the split dropped them.
     """
 
     parts: list[Part]
     bound: float
     regions: int
     week_parts: int
+    emptied: dict[tuple[int, int], list[IntArray]] = field(default_factory=dict)
 
 
 def split_parts(problem: Problem, seed: int = 0, regions: str = "in_turn") -> Split:
@@ -234,6 +242,7 @@ def split_parts(problem: Problem, seed: int = 0, regions: str = "in_turn") -> Sp
     independent (:func:`independent_parts`) and followed by a second chance.
     """
     out: list[Part] = []
+    emptied: dict[tuple[int, int], list[IntArray]] = {}
     bound = 0.0
     n_regions = week_parts = 0
     for comp in components(problem):
@@ -245,9 +254,12 @@ def split_parts(problem: Problem, seed: int = 0, regions: str = "in_turn") -> Sp
             if apart is None:
                 out.extend(Part(q, False, (*key, i), region=True) for i, q in enumerate(pieces))
             else:
-                kept = [q for q in apart[0] if len(q)]
-                out.extend(Part(q, False, (*key, i), free=True) for i, q in enumerate(kept))
-                out.append(Part(apart[1], False, (*key, len(kept)), second=comp))
+                for i, (q, whole) in enumerate(zip(apart[0], pieces, strict=True)):
+                    if len(q):
+                        out.append(Part(q, False, (*key, i), free=True, whole=whole))
+                    else:
+                        emptied.setdefault(key, []).append(whole)
+                out.append(Part(apart[1], False, (*key, len(pieces)), second=comp))
         elif splits_by_week(problem, comp):
             pieces = split_weeks(problem, comp)
             week_parts += len(pieces)
@@ -261,7 +273,7 @@ def split_parts(problem: Problem, seed: int = 0, regions: str = "in_turn") -> Sp
             continue
         bound += trivial_bound(problem, comp)
     out.sort(key=lambda q: q.key)
-    return Split(out, bound, n_regions, week_parts)
+    return Split(out, bound, n_regions, week_parts, emptied)
 
 
 def home_parts(problem: Problem, parts: Sequence[IntArray]) -> tuple[IntArray, IntArray, IntArray]:

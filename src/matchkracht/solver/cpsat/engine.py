@@ -31,7 +31,7 @@ from matchkracht.problem.occupancy import Calendar, Prior
 from matchkracht.scale import map_parts
 from matchkracht.settings import SolverSettings
 from matchkracht.solver.base import Solution
-from matchkracht.solver.combine import prior_slack, trivial_bound, whole_bound
+from matchkracht.solver.combine import busy_slack, prior_slack, trivial_bound, whole_bound
 from matchkracht.solver.cpsat.budget import Budget, configure, tier_share
 from matchkracht.solver.cpsat.decompose import Part, complete_teams, fitting_hint, split_parts
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray
@@ -441,11 +441,17 @@ class CpSatSolver:
         # before) and a relaxation's bound
         pieces: list[tuple[IntArray, float | None, float | None]] = []
         split_components = list(dict.fromkeys(q.component for q in split.parts if not q.exact))
-        # per component split into regions: the sum of its regions' widened bounds
+        # per component split into regions (in turn, or independent ones): the sum
+        # of its regions' widened bounds; a region left with no option at all
+        # counts with its trivial bound
         region_bound: dict[tuple[int, int], float] = {
-            c: 0.0
+            c: float(sum(trivial_bound(problem, q) for q in split.emptied.get(c, [])))
             for c in split_components
-            if all(q.region for q in split.parts if q.component == c)
+            if all(
+                q.region or q.whole is not None or q.second is not None
+                for q in split.parts
+                if q.component == c
+            )
         }
         total = sum(len(q.options) for q in split.parts)
         hint = familiar_first_options(problem) if s.hint else np.zeros(0, dtype=np.int64)
@@ -468,6 +474,14 @@ class CpSatSolver:
                 calendar.take(o)
             if part.exact:
                 pieces.append((comp, res.bound, None))
+            if part.whole is not None and part.component in region_bound:
+                # an independent region: widened by the tasks of those left out
+                others = np.ones(problem.num_volunteers, dtype=bool)
+                others[problem.opt_vol[comp]] = False
+                region_bound[part.component] += min(
+                    float(trivial_bound(problem, part.whole)),
+                    res.bound + busy_slack(problem, part.whole, others),
+                )
             all_optimal &= res.optimal
             found_any &= res.found
             statuses.append(res.status)
@@ -477,7 +491,7 @@ class CpSatSolver:
 
         def widen(part: Part, bound: float, prior: Prior | None) -> None:
             """A region's bound given the regions before, widened to one without them."""
-            if part.component in region_bound:
+            if part.region and part.component in region_bound:
                 region_bound[part.component] += min(
                     float(trivial_bound(problem, part.options)),
                     bound + prior_slack(problem, part.options, prior),

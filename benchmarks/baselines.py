@@ -17,6 +17,11 @@ treats every method alike. Every plan they return is feasible (it passes
     (:func:`scipy.optimize.linear_sum_assignment`: priority weight first, then
     travel km), each at the earliest start that fits, repaired into a feasible
     plan; two-person tasks are then filled greedily.
+``GridCpSat``
+    The reference of issue 14 for large instances: the same CP-SAT engine on the
+    starts of a coarse grid only (every 15 minutes; kept assignments always),
+    with the same time limit. Not run by default (``--methods`` adds it: it
+    costs as much time as ``cpsat``); it proves no bound of the full problem.
 
 Examples
 --------
@@ -31,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -46,6 +52,7 @@ __all__ = [
     "BASELINES",
     "ClosestAvailable",
     "FirstFitGreedy",
+    "GridCpSat",
     "PerDayAssignment",
     "closest_order",
     "per_day_options",
@@ -265,6 +272,43 @@ class PerDayAssignment:
 
 
 #: One instance of every baseline, in the order the reports list them.
+@dataclass(frozen=True)
+class GridCpSat:
+    """CP-SAT (all default tiers) on the options whose start is on a ``step``-minute grid."""
+
+    time_limit: float = 10.0
+    seed: int = 0
+    workers: int = 0
+    step: int = 15
+    name: str = "cpsat_grid15"
+
+    def solve(self, problem: Problem) -> Solution:
+        """Solve the problem cut to the grid's starts; options are the full problem's."""
+        from matchkracht.problem.core import frozen
+        from matchkracht.solver.cpsat import CpSatSolver
+
+        t0 = time.perf_counter()
+        p = problem
+        keep = np.flatnonzero((p.opt_start % self.step == 0) | p.opt_locked)
+        cut = {
+            name: frozen(getattr(p, name)[keep], getattr(p, name).dtype)
+            for name in (
+                "opt_pair", "opt_start", "opt_depart", "opt_return", "opt_previous", "opt_locked"
+            )
+        }  # fmt: skip
+        grid = dataclasses.replace(p, **cut)
+        engine = CpSatSolver(time_limit=self.time_limit, seed=self.seed, workers=self.workers)
+        sol = engine.solve(grid)
+        return Solution(
+            options=np.sort(keep[sol.options]).astype(np.int64),
+            status="feasible" if len(sol.options) or sol.status != "no_solution" else sol.status,
+            bound=None,
+            seconds=time.perf_counter() - t0,
+            engine=self.name,
+            stats={"grid_options": len(keep), "grid_bound": sol.bound},
+        )
+
+
 BASELINES: tuple[FirstFitGreedy | ClosestAvailable | PerDayAssignment, ...] = (
     FirstFitGreedy(),
     ClosestAvailable(),

@@ -44,6 +44,7 @@ import pandas as pd
 
 __all__ = [
     "DEFAULT_TIME_LIMITS",
+    "EXTRA_METHODS",
     "METHODS",
     "SUITES",
     "Instance",
@@ -64,6 +65,9 @@ WEEK = "2026-W49"
 #: Methods in report order: the engine, then the baselines.
 METHODS: tuple[str, ...] = ("cpsat", "first_fit", "closest", "per_day_lsa")
 BASELINE_METHODS: tuple[str, ...] = METHODS[1:]
+#: Methods run only when asked for (``--methods``): the 15-minute-grid CP-SAT
+#: reference of issue 14 costs as much time as ``cpsat`` itself.
+EXTRA_METHODS: tuple[str, ...] = ("cpsat_grid15",)
 #: CP-SAT time limit (seconds) per instance size unless ``--time-limit`` is given.
 DEFAULT_TIME_LIMITS: dict[str, float] = {"village": 10.0, "municipality": 30.0, "region": 300.0}
 #: Seconds per day for the day-relaxation bound (:func:`matchkracht.solver.bounds.day_bound`),
@@ -190,11 +194,13 @@ def _peak_mib() -> float:
 
 
 def _solver(job: Job) -> Any:
-    from benchmarks.baselines import ClosestAvailable, FirstFitGreedy, PerDayAssignment
+    from benchmarks.baselines import ClosestAvailable, FirstFitGreedy, GridCpSat, PerDayAssignment
     from matchkracht import CpSatSolver
 
     if job.method == "cpsat":
         return CpSatSolver(time_limit=job.time_limit, seed=job.cpsat_seed, workers=job.workers)
+    if job.method == "cpsat_grid15":
+        return GridCpSat(time_limit=job.time_limit, seed=job.cpsat_seed, workers=job.workers)
     table = {
         "first_fit": FirstFitGreedy,
         "closest": ClosestAvailable,
@@ -219,7 +225,7 @@ def measure(job: Job) -> dict[str, Any]:
         "variant": inst.variant or "base",
         "seed": inst.seed,
         "method": job.method,
-        "time_limit": job.time_limit if job.method == "cpsat" else math.nan,
+        "time_limit": job.time_limit if job.method.startswith("cpsat") else math.nan,
         "error": "",
         "data_hash": "" if job.frames is None else frames_hash(job.frames),
     }
@@ -894,6 +900,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="generator seeds")
     parser.add_argument("--time-limit", type=float, default=None, help="CP-SAT seconds (all sizes)")
     parser.add_argument("--cpsat-seed", type=int, default=0)
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=[*METHODS, *EXTRA_METHODS],
+        default=list(METHODS),
+        help="methods to run (default: CP-SAT and the baselines; cpsat_grid15 on request)",
+    )
     parser.add_argument("--workers", type=int, default=0, help="CP-SAT workers (0 = one per core)")
     parser.add_argument("--out", default=None, help="default benchmarks/results/<suite>/")
     parser.add_argument("--plots", action=argparse.BooleanOptionalAction, default=None)
@@ -930,6 +943,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         raw = run_suite(
             instances,
+            methods=args.methods,
             time_limit=time_limit,
             cpsat_seed=args.cpsat_seed,
             workers=args.workers,

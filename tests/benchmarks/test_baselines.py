@@ -21,6 +21,7 @@ from benchmarks.baselines import (  # noqa: E402
     BASELINES,
     ClosestAvailable,
     FirstFitGreedy,
+    GridCpSat,
     PerDayAssignment,
     closest_order,
 )
@@ -366,3 +367,19 @@ def test_readme_block_copies_the_results_sections() -> None:
     assert "| 1 |" in block and "| r |" in block and "| t | held |" in block
     assert "- n" not in block  # notes stay in results.md
     assert "(I; measured T; S;" in block and "| x |" in block and "Re-plan: R." in block
+
+
+def test_grid_reference_uses_only_grid_starts_and_never_beats_the_full_model() -> None:
+    registry = _village(0, None)
+    problem = mk.build_problem(registry, WEEK)
+    grid = GridCpSat(time_limit=5, seed=0, workers=2)
+    _plan, violations = _check(registry, grid)
+    assert violations.empty, violations.to_string()
+    solution = grid.solve(problem)
+    assert (problem.opt_start[solution.options] % 15 == 0).all()
+    full = mk.CpSatSolver(time_limit=5, seed=0, workers=2).solve(problem)
+    # the grid's plan is a plan of the full problem: never above its proven bound
+    assert full.bound is not None
+    assert problem.task_weight[problem.opt_task[solution.options]].sum() <= full.bound
+    # the cut really drops starts on this village (windows off the quarter hour)
+    assert solution.stats["grid_options"] < problem.num_options

@@ -178,3 +178,43 @@ def test_a_replan_keeps_planning_rides_as_trips() -> None:
     assert check(res.registry, res.plan).empty
     assert res.plan.metrics["covered"] == 2 and res.plan.metrics["trips"] == 1
     assert set(res.plan.trips["volunteer_id"]) == {"v1", "v2"} - {driver}
+
+
+def test_far_apart_villages_are_chosen_apart_and_each_shares_its_car() -> None:
+    from matchkracht.data.geo import GreatCircleTravel
+    from matchkracht.problem.trips import trip_days
+    from matchkracht.solver.trips.outings import _outings, outing_parts, patterns
+
+    far = BASE_LON + 0.6  # about 40 km east: no driver reaches the other village
+    clients = [
+        client("c1"),
+        client("c2", lon=BASE_LON + 0.005),
+        client("c3", lon=far),
+        client("c4", lon=far + 0.005),
+    ]
+    near_hospital = {"dest_lat": north(10.0), "dest_lon": far}  # the far village's own
+    needs = [_ride("n1", "c1"), _ride("n2", "c2")] + [
+        need(f"n{i}", f"c{i}", window="12:00-12:00", kind="ride", **near_hospital) for i in (3, 4)
+    ]
+    drivers = [
+        volunteer("v1", skills="driver", max_km=10),
+        volunteer("v2", lon=far, skills="driver", max_km=10),
+    ]
+    reg = registry(drivers, clients, needs)
+    plan = _plan(reg)
+    assert plan.metrics["covered"] == 4 and plan.metrics["trips"] == 2
+    # the day's candidate outings fall into two groups sharing no request, no driver
+    problem = mk.build_problem(reg, "2026-W49")
+    solved = mk.CpSatSolver(time_limit=5, seed=0).solve(problem)
+    (day,) = trip_days(problem, reg, solved.options, GreatCircleTravel())
+    pats = patterns(day)
+    cands = _outings(day, pats, {})
+    groups = outing_parts(day, pats, cands)
+    assert len(groups) == 2
+    assert sorted(j for g in groups for j in g) == list(range(len(cands)))
+    seen_req: list[set[int]] = []
+    seen_vol: list[set[int]] = []
+    for g in groups:
+        seen_req.append({r for j in g for r, _ in pats[cands[j].pattern].stops})
+        seen_vol.append({int(day.veh_vol[cands[j].vehicle]) for j in g})
+    assert not seen_req[0] & seen_req[1] and not seen_vol[0] & seen_vol[1]

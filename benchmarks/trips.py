@@ -38,12 +38,16 @@ INSTANCES: tuple[tuple[str, str | None], ...] = (
     ("region", None),
     ("region", "scarce"),
 )
+#: The trips engines compared, each on the same round-trip plan.
+ENGINES: tuple[str, ...] = ("cpsat", "routing")
 TIME_LIMITS = {"village": 10.0, "municipality": 30.0, "region": 300.0}
 RESULTS = Path(__file__).parent / "results" / "trips"
 WEEK = "2026-W49"
 
 
-def measure_instance(arg: tuple[Instance, float, float | None, int]) -> list[dict[str, Any]]:
+def measure_instance(
+    arg: tuple[Instance, float, float | None, int] | tuple[Instance, float, float | None, int, Any],
+) -> list[dict[str, Any]]:
     """The round-trip plan and the trips stage of each engine on one instance."""
     from matchkracht.api import trips_stage
     from matchkracht.plan import check
@@ -52,7 +56,8 @@ def measure_instance(arg: tuple[Instance, float, float | None, int]) -> list[dic
     from matchkracht.settings import SolverSettings
     from matchkracht.solver.cpsat import CpSatSolver
 
-    inst, limit, trips_limit, seed = arg
+    inst, limit, trips_limit, seed = arg[:4]
+    engines = arg[4] if len(arg) > 4 else ENGINES
     reg = _registry(inst, generate_frames(inst))
     problem = build_problem(reg, WEEK)
     cfg = SolverSettings.make(time_limit=limit, seed=seed)
@@ -62,7 +67,7 @@ def measure_instance(arg: tuple[Instance, float, float | None, int]) -> list[dic
     rows = []
     plan = build_plan(problem, solution, reg)
     rows.append(_row(inst, "round_trips", plan, check(reg, plan), seconds))
-    for engine in ("cpsat", "routing"):
+    for engine in engines:
         tcfg = SolverSettings.make(
             time_limit=limit, seed=seed, trips=True, trips_engine=engine,
             trips_time_limit=trips_limit or limit / 2,
@@ -138,17 +143,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--trips-time", type=float, default=None)
     parser.add_argument("--seeds", nargs="*", type=int, default=[0])
     parser.add_argument("--cpsat-seed", type=int, default=0)
+    parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    parser.add_argument(
+        "--instances", nargs="*", default=None, help="e.g. region/base municipality/scarce"
+    )
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     for size, variant in INSTANCES:
         if args.sizes and size not in args.sizes:
             continue
+        if args.instances and f"{size}/{variant or 'base'}" not in args.instances:
+            continue
         for seed in args.seeds:
             inst = Instance(size, variant, seed)
             limit = args.time_limit or TIME_LIMITS[size]
             t0 = time.perf_counter()
-            part = in_child(measure_instance, (inst, limit, args.trips_time, args.cpsat_seed))
+            job = (inst, limit, args.trips_time, args.cpsat_seed, tuple(args.engines))
+            part = in_child(measure_instance, job)
             rows += part
             print(f"{inst.name} seed {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
     raw = pd.DataFrame(rows)

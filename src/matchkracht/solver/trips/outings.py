@@ -403,17 +403,25 @@ def _outings(day: TripDay, pats: list[Pattern], own: dict[int, int]) -> list[_Ou
     return out
 
 
+@dataclass(frozen=True)
+class _Search:
+    """What every choice of a day's outings shares: CP-SAT's settings and the
+    drivers' weekly use on the days before (seconds and outings, by volunteer)."""
+
+    seed: int
+    deterministic: bool
+    workers: int
+    used_seconds: dict[int, int]
+    used_outings: dict[int, int]
+
+
 def _choose(
     day: TripDay,
     pats: list[Pattern],
     cands: list[_Outing],
     hint: set[tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], int]],
     limit: float,
-    seed: int,
-    deterministic: bool,
-    workers: int,
-    used_seconds: dict[int, int],
-    used_outings: dict[int, int],
+    search: _Search,
 ) -> tuple[list[_Outing], dict[str, Any]] | None:
     """CP-SAT's choice among ``cands`` (see the module's text); ``None`` without a plan.
 
@@ -459,9 +467,9 @@ def _choose(
                 for var, o in items
             ]
         )
-        budget = max(int(day.driver_minutes[j]) * 60 - used_seconds.get(int(v), 0), 0)
+        budget = max(int(day.driver_minutes[j]) * 60 - search.used_seconds.get(int(v), 0), 0)
         model.add(sum((o.end - o.depart) * var for var, o in items) <= budget)
-        outings = max(int(day.driver_outings[j]) - used_outings.get(int(v), 0), 0)
+        outings = max(int(day.driver_outings[j]) - search.used_outings.get(int(v), 0), 0)
         model.add(sum(var for var, _ in items) <= outings)
     model.maximize(
         sum(_WEIGHT * w * c for c, w in covered)
@@ -478,15 +486,15 @@ def _choose(
         model.add_hint(var, on)
     solver = cp_model.CpSolver()
     prm = solver.parameters
-    prm.random_seed = seed
-    prm.num_workers = workers or 2
+    prm.random_seed = search.seed
+    prm.num_workers = search.workers or 2
     # presolve's symmetry and probing passes cost seconds on these set-packing models
     prm.symmetry_level = 0
     prm.cp_model_probing_level = 0
     prm.max_presolve_iterations = 1
     prm.log_search_progress = bool(os.environ.get("MK_TRIPS_LOG"))
     limit = max(limit, 0.05)
-    if deterministic:
+    if search.deterministic:
         prm.interleave_search = True
         prm.max_deterministic_time = limit
         prm.max_time_in_seconds = limit * 100
@@ -546,23 +554,18 @@ def _choose_parts(
     cands: list[_Outing],
     hint: set[tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], int]],
     limit: float,
-    seed: int,
-    deterministic: bool,
-    workers: int,
-    used_seconds: dict[int, int],
-    used_outings: dict[int, int],
+    search: _Search,
 ) -> tuple[list[_Outing], dict[str, Any]] | None:
     """:func:`_choose` on each group of :func:`outing_parts`, with time by its size.
 
     A group CP-SAT finds no plan for keeps its hinted outings (the round
-    trips); ``None`` only when no group has a plan. On the region (70,000 to
-    95,000 candidates a day) one model of the whole day often ended
-    ``UNKNOWN`` within its time, and the day kept its round trips.
+    trips); ``None`` only when no group has a plan. Exact; it helps where a
+    day's villages lie apart (on the benchmark region every village of a day
+    falls into one group).
     """
     parts = outing_parts(day, pats, cands)
     if len(parts) <= 1:
-        return _choose(day, pats, cands, hint, limit, seed, deterministic, workers,
-                       used_seconds, used_outings)  # fmt: skip
+        return _choose(day, pats, cands, hint, limit, search)
     t0 = time.perf_counter()
     chosen: list[_Outing] = []
     stats: dict[str, Any] = {"outings": len(cands), "parts": len(parts), "unsolved_parts": 0,
@@ -572,15 +575,12 @@ def _choose_parts(
     statuses: set[str] = set()
     for part in parts:
         sub = [cands[j] for j in part]
-        spent = time.perf_counter() - t0 if not deterministic else 0.0
-        share = (
-            max(limit - spent, 0.0) * len(sub) / left_size
-            if not deterministic
-            else (limit * len(sub) / len(cands))
-        )
+        if search.deterministic:
+            share = limit * len(sub) / len(cands)
+        else:
+            share = max(limit - (time.perf_counter() - t0), 0.0) * len(sub) / left_size
         left_size -= len(sub)
-        got = _choose(day, pats, sub, hint, share, seed, deterministic, workers,
-                      used_seconds, used_outings)  # fmt: skip
+        got = _choose(day, pats, sub, hint, share, search)
         if got is None:
             stats["unsolved_parts"] += 1
             chosen += [o for o in sub if (pats[o.pattern].stops, pats[o.pattern].starts,
@@ -659,14 +659,14 @@ def solve_outings(
             seq = tuple((st.request, st.node) for st in route.stops)
             hint.add((seq, ((r, int(day.req_start0[r])),), _interval_vehicle(day, route.vehicle)))
     cands = _outings(day, pats, own)
+    search = _Search(seed, deterministic, workers, used_seconds, used_outings)
     stats: dict[str, Any] = {"patterns": len(pats), "pattern_seconds": round(t_patterns, 3)}
     chosen: list[_Outing] | None = None
     for round_ in range(rounds + 1):
         left = time_limit - (time.perf_counter() - t0)
         if round_ and (left <= 0.2 or not chosen):
             break
-        got = _choose_parts(day, pats, cands, hint, left / (rounds + 1 - round_), seed,
-                            deterministic, workers, used_seconds, used_outings)  # fmt: skip
+        got = _choose_parts(day, pats, cands, hint, left / (rounds + 1 - round_), search)
         if got is None:
             break
         chosen, stats[f"round{round_}"] = got

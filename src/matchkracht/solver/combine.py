@@ -83,7 +83,7 @@ def prior_slack(problem: Problem, options: IntArray, prior: Prior | None) -> int
     solved before it took: :func:`busy_slack` with the volunteers ``prior``
     used as busy, and the needs whose care team it holds members of.
     """
-    if prior is None or not len(options):
+    if prior is None:
         return 0
     used = (prior.tasks.sum(axis=1) > 0) | (prior.minutes.sum(axis=1) > 0)
     return busy_slack(problem, options, used, set(prior.team))

@@ -85,8 +85,9 @@ PRESOLVE_OFF_FIRST_TIER = True
 #: Below this many seconds per option of budget, the coverage tier of a large
 #: part runs large-neighbourhood search only, without the LP worker (whose
 #: bound it then does not prove). On the municipality (92,000 options), with
-#: 4.5 / 9 / 18 s for coverage, LNS only reached 1,651 / 1,655 / 1,661 covered
-#: weight against 1,626 (the hint) / 1,639 / 1,655 with the LP worker.
+#: 5.4 / 14.4 / 18.2 s for coverage, LNS only reached 1,651 / 1,659 / 1,659
+#: covered weight against 1,626 (the hint) / 1,651 / 1,657 with the ``max_lp``
+#: worker, which at 18.2 s proves 1,679 (the optimum is 1,677).
 LNS_ONLY_SECONDS_PER_OPTION = 1.5e-4
 #: The full worker of every solve on fewer than :data:`PORTFOLIO_WORKERS`
 #: workers: CP-SAT's ``max_lp`` (its LP at linearisation level 2, which holds

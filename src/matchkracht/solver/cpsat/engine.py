@@ -474,14 +474,6 @@ class CpSatSolver:
                 calendar.take(o)
             if part.exact:
                 pieces.append((comp, res.bound, None))
-            if part.whole is not None and part.component in region_bound:
-                # an independent region: widened by the tasks of those left out
-                others = np.ones(problem.num_volunteers, dtype=bool)
-                others[problem.opt_vol[comp]] = False
-                region_bound[part.component] += min(
-                    float(trivial_bound(problem, part.whole)),
-                    res.bound + busy_slack(problem, part.whole, others),
-                )
             all_optimal &= res.optimal
             found_any &= res.found
             statuses.append(res.status)
@@ -489,13 +481,25 @@ class CpSatSolver:
             for t, v in res.tiers.items():
                 tier_values[t] += v
 
-        def widen(part: Part, bound: float, prior: Prior | None) -> None:
-            """A region's bound given the regions before, widened to one without them."""
-            if part.region and part.component in region_bound:
-                region_bound[part.component] += min(
-                    float(trivial_bound(problem, part.options)),
-                    bound + prior_slack(problem, part.options, prior),
-                )
+        def widen(part: Part, comp: IntArray, bound: float, prior: Prior | None) -> None:
+            """Add a region's bound (``bound``, on the options ``comp`` it was solved
+            with), widened to one with every volunteer's whole time."""
+            if part.component not in region_bound:
+                return
+            if part.whole is not None:
+                # an independent region: widened by the tasks of those left out
+                region, others = part.whole, np.ones(problem.num_volunteers, dtype=bool)
+                others[problem.opt_vol[comp]] = False
+                slack = busy_slack(problem, region, others)
+            elif part.region:
+                # a region solved in turn: widened by what the regions before took
+                region = part.options
+                slack = prior_slack(problem, region, prior)
+            else:
+                return  # the second chance: its tasks are the regions'
+            region_bound[part.component] += min(
+                float(trivial_bound(problem, region)), bound + slack
+            )
 
         # 1. parts that share nothing: a fixed share each, solved anywhere; a small
         # part gets at least MIN_PART_SECONDS (its share by options alone can be too
@@ -517,6 +521,7 @@ class CpSatSolver:
         )
         for q, res in zip(free, results, strict=True):
             record(q, q.options, res)
+            widen(q, q.options, res.bound, None)
         remaining_size = total - sum(len(q.options) for q in free)
         # 2. parts that depend on the ones before, in order, here
         for part in (q for q in split.parts if not q.free):
@@ -542,7 +547,7 @@ class CpSatSolver:
             done = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
             prior = Prior.from_calendar(problem, calendar, done)
             if not len(comp):
-                widen(part, 0.0, prior)  # nothing fits beside the parts before
+                widen(part, comp, 0.0, prior)  # nothing fits beside the parts before
                 remaining_size -= size
                 continue
             clock.sync()
@@ -566,7 +571,7 @@ class CpSatSolver:
                 )
             remaining_size -= size
             record(part, comp, res)
-            widen(part, res.bound, prior)
+            widen(part, comp, res.bound, prior)
             if early and giver is not None:
                 given[part.component] = given.get(part.component, 0.0) + res.tiers[giver]
         pieces += [

@@ -46,7 +46,7 @@ WEEK = "2026-W49"
 
 
 def measure_instance(
-    arg: tuple[Instance, float, float | None, int] | tuple[Instance, float, float | None, int, Any],
+    arg: tuple[Instance, float, float | None, int, tuple[str, ...]],
 ) -> list[dict[str, Any]]:
     """The round-trip plan and the trips stage of each engine on one instance."""
     from matchkracht.api import trips_stage
@@ -56,8 +56,7 @@ def measure_instance(
     from matchkracht.settings import SolverSettings
     from matchkracht.solver.cpsat import CpSatSolver
 
-    inst, limit, trips_limit, seed = arg[:4]
-    engines = arg[4] if len(arg) > 4 else ENGINES
+    inst, limit, trips_limit, seed, engines = arg
     reg = _registry(inst, generate_frames(inst))
     problem = build_problem(reg, WEEK)
     cfg = SolverSettings.make(time_limit=limit, seed=seed)
@@ -153,10 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for size, variant in INSTANCES:
         if args.sizes and size not in args.sizes:
             continue
-        if args.instances and f"{size}/{variant or 'base'}" not in args.instances:
-            continue
         for seed in args.seeds:
             inst = Instance(size, variant, seed)
+            if args.instances and inst.name not in args.instances:
+                continue
             limit = args.time_limit or TIME_LIMITS[size]
             t0 = time.perf_counter()
             job = (inst, limit, args.trips_time, args.cpsat_seed, tuple(args.engines))

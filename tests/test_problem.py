@@ -301,3 +301,19 @@ def test_problem_arrays_are_frozen() -> None:
     with pytest.raises(ValueError):
         p.opt_start[0] = 0
     assert "1 tasks" in p.summary()
+
+
+def test_option_task_and_volunteer_are_computed_once_and_read_only() -> None:
+    import pickle
+
+    p = problem_of([b.volunteer("v1"), b.volunteer("v2")])
+    assert p.opt_task is p.opt_task and p.opt_vol is p.opt_vol
+    assert p.opt_task.tolist() == p.pair_task[p.opt_pair].tolist()
+    assert p.opt_vol.tolist() == p.pair_vol[p.opt_pair].tolist()
+    with pytest.raises(ValueError):
+        p.opt_vol[0] = 1
+    # derived arrays are not pickled (sent to Dask workers), and come back on use
+    state = p.__getstate__()
+    assert "opt_task" not in state and "opt_vol" not in state
+    q = pickle.loads(pickle.dumps(p))
+    assert q.opt_vol.tolist() == p.opt_vol.tolist()

@@ -206,7 +206,7 @@ def add_team_caps(
             for i in group.tolist():
                 model.add(x[i] == 0)
             continue
-        u = model.new_bool_var(f"joins[{n},{int(p.opt_vol[options[group[0]]])}]")
+        u = model.new_bool_var(f"joins[{n},{int(p.pair_vol[pairs[group[0]]])}]")
         for i in group.tolist():
             model.add_implication(x[i], u)
         if aux is not None:

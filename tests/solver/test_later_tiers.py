@@ -162,6 +162,8 @@ def test_short_coverage_budgets_on_large_components_run_lns_only(
         (1, 50_000, False, 1.0, ["max_lp"]),
         (2, 50_000, True, 1.0, []),  # too short: LNS only, no full worker
         (8, 600, True, 1.0, []),  # CP-SAT's own portfolio has a max_lp worker
+        (2, 400_000, True, 1e6, []),  # too large for the LP in memory: LNS only
+        (2, 400_000, False, 1e6, []),
     ],
 )
 def test_every_solve_on_few_workers_runs_the_max_lp_worker(
@@ -172,6 +174,8 @@ def test_every_solve_on_few_workers_runs_the_max_lp_worker(
     engine._params(solver, budget, size, first=first)
     assert list(solver.parameters.subsolvers) == full
     assert solver.parameters.num_workers == workers
+    if size > cpsat.budget.FULL_WORKER_MAX_OPTIONS:
+        assert solver.parameters.use_lns_only
 
 
 def _relief_case(second_free: bool) -> tuple[mk.Problem, np.ndarray, np.ndarray]:

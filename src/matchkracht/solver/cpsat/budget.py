@@ -24,6 +24,7 @@ __all__ = [
     "CHAIN_CANDIDATES",
     "DEADLINE_SHARE",
     "FULL_WORKER",
+    "FULL_WORKER_MAX_OPTIONS",
     "LARGE_COMPONENT",
     "LNS_ONLY_SECONDS_PER_OPTION",
     "MAX_COMPONENT",
@@ -104,6 +105,11 @@ LNS_ONLY_SECONDS_PER_OPTION = 1.5e-4
 #: ``FEASIBLE`` at 3 s (bound -85,773 for -166,203).
 FULL_WORKER = "max_lp"
 PORTFOLIO_WORKERS = 6
+#: Models with more options than this run large-neighbourhood search only, without
+#: the LP worker: its LP holds about 10 KB per option. On the province the second
+#: chance (528,944 variables, 184 s) raised the client's peak from 3.97 to 9.27 GiB
+#: with it (target 8 GiB). The regions of a split component stay below it.
+FULL_WORKER_MAX_OPTIONS = MAX_COMPONENT
 
 # -- the steps after the first (weights: see the tiers' registry) -------------
 
@@ -280,6 +286,9 @@ def configure(
         if first and budget < LNS_ONLY_SECONDS_PER_OPTION * size:
             # too short for the LP worker to pay off: both workers improve the plan
             prm.use_lns_only = True
+    if size > FULL_WORKER_MAX_OPTIONS:
+        # the LP would not fit in memory beside the problem: search only
+        prm.use_lns_only = True
     if not prm.use_lns_only and worker_count(s) < PORTFOLIO_WORKERS:
         # one full worker on the strong LP, large-neighbourhood search on the others
         prm.subsolvers.append(FULL_WORKER)

@@ -403,6 +403,16 @@ def _outings(day: TripDay, pats: list[Pattern], own: dict[int, int]) -> list[_Ou
     return out
 
 
+#: Outings to start CP-SAT from (the round trips), each as (stops, starts, vehicle).
+_Hint = set[tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], int]]
+
+
+def _hinted(pats: list[Pattern], o: _Outing, hint: _Hint) -> bool:
+    """Whether outing ``o`` is one of the hinted ones."""
+    pat = pats[o.pattern]
+    return (pat.stops, pat.starts, o.vehicle) in hint
+
+
 @dataclass(frozen=True)
 class _Search:
     """What every choice of a day's outings shares: CP-SAT's settings and the
@@ -419,7 +429,7 @@ def _choose(
     day: TripDay,
     pats: list[Pattern],
     cands: list[_Outing],
-    hint: set[tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], int]],
+    hint: _Hint,
     limit: float,
     search: _Search,
 ) -> tuple[list[_Outing], dict[str, Any]] | None:
@@ -480,8 +490,7 @@ def _choose(
     )
     hinted = 0
     for var, o in zip(x, cands, strict=True):
-        pat = pats[o.pattern]
-        on = (pat.stops, pat.starts, o.vehicle) in hint
+        on = _hinted(pats, o, hint)
         hinted += on
         model.add_hint(var, on)
     solver = cp_model.CpSolver()
@@ -552,7 +561,7 @@ def _choose_parts(
     day: TripDay,
     pats: list[Pattern],
     cands: list[_Outing],
-    hint: set[tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], int]],
+    hint: _Hint,
     limit: float,
     search: _Search,
 ) -> tuple[list[_Outing], dict[str, Any]] | None:
@@ -583,8 +592,7 @@ def _choose_parts(
         got = _choose(day, pats, sub, hint, share, search)
         if got is None:
             stats["unsolved_parts"] += 1
-            chosen += [o for o in sub if (pats[o.pattern].stops, pats[o.pattern].starts,
-                                          o.vehicle) in hint]  # fmt: skip
+            chosen += [o for o in sub if _hinted(pats, o, hint)]
             continue
         solved = True
         chosen += got[0]
@@ -652,7 +660,7 @@ def solve_outings(
     pats = patterns(day, deadline=t0 + time_limit / 2)
     t_patterns = time.perf_counter() - t0
     own = {int(r.stops[0].request): r.volunteer for r in (base.routes if base else [])}
-    hint: set[tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], int]] = set()
+    hint: _Hint = set()
     if base is not None:  # the round trips
         for route in base.routes:
             r = route.stops[0].request

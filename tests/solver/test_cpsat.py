@@ -498,6 +498,8 @@ def test_too_little_time_to_build_a_model_keeps_the_greedy_plan(
     problem = mk.build_problem(reg, b.WEEK)
     # pretend a model takes a second per option to build: no model fits the budget
     monkeypatch.setattr(cpsat.budget, "BUILD_SECONDS_PER_OPTION", 1.0)
+    # and no fill after the parts (it may cover more than the greedy plan)
+    monkeypatch.setattr(cpsat.budget, "FILL_SHARE", 0.0)
     sol = mk.CpSatSolver(time_limit=1, seed=0).solve(problem)
     assert set(sol.stats["component_statuses"]) == {"NO_TIME_LEFT"}
     assert sol.seconds < 1

@@ -99,9 +99,17 @@ def test_a_region_bound_is_widened_by_what_the_regions_before_took(
     best = whole.metrics["weighted_coverage"]
     monkeypatch.setattr(cpsat.budget, "MAX_COMPONENT", 0)
     monkeypatch.setattr(cpsat.budget, "REGION_OPTIONS", 2)
-    split = mk.match(reg, week=b.WEEK, time_limit=5, seed=0, workers=2, tiers=tiers)
+    with monkeypatch.context() as m:
+        m.setattr(cpsat.budget, "FILL_SHARE", 0.0)  # the regions' plan as they left it
+        split = mk.match(reg, week=b.WEEK, time_limit=5, seed=0, workers=2, tiers=tiers)
     assert split.metadata["solver_stats"]["regions"] == 2
     assert mk.check(reg, split).empty
     assert split.metrics["weighted_coverage"] < best  # the first region took v
     assert split.metrics["bound"] >= best - 1e-9
     assert split.metrics["bound_kind"] == "cpsat"  # below the trivial bound (all four)
+    # the fill after the parts moves a1 to u and gives v a ride across the border
+    filled = mk.match(reg, week=b.WEEK, time_limit=5, seed=0, workers=2, tiers=tiers)
+    assert mk.check(reg, filled).empty
+    assert filled.metrics["weighted_coverage"] == pytest.approx(best)
+    assert filled.metadata["solver_stats"]["filled"] > 0
+    assert filled.metrics["bound"] >= best - 1e-9

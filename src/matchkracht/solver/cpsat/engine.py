@@ -34,6 +34,7 @@ from matchkracht.solver.base import Solution
 from matchkracht.solver.combine import busy_slack, prior_slack, trivial_bound, whole_bound
 from matchkracht.solver.cpsat.budget import Budget, configure, tier_share
 from matchkracht.solver.cpsat.decompose import Part, complete_teams, fitting_hint, split_parts
+from matchkracht.solver.cpsat.fill import cover_open
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray
 from matchkracht.solver.cpsat.model import Model, maximize, solution
 from matchkracht.solver.cpsat.restrict import relevant_options
@@ -583,6 +584,7 @@ class CpSatSolver:
             for c in split_components
         ]
         options = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
+        options, filled = self._fill(problem, options, tier_values)
         covered_weight = tier_values.get("coverage", 0.0)
         proven = whole_bound(problem, pieces, covered_weight)
         bound = proven.value
@@ -598,6 +600,8 @@ class CpSatSolver:
             # seconds of model building and the coverage tier, summed over parts
             "coverage_seconds": coverage_seconds,
             "coverage_optimal": math.isclose(bound, covered_weight),
+            # options of the plan changed by covering open tasks after the parts
+            "filled": filled,
             # deterministic mode: solves stopped by the wall-clock safety net (then
             # the plan depends on the machine's load; 0: reproducible)
             "safety_net_fired": clock.safety_net,
@@ -606,6 +610,32 @@ class CpSatSolver:
             "settings": s.model_dump(mode="json"),
         }
         return Solution(options, status, bound, time.perf_counter() - clock.start, self.name, stats)
+
+    def _fill(
+        self, problem: Problem, options: IntArray, tier_values: dict[str, float]
+    ) -> tuple[IntArray, int]:
+        """The plan ``options`` with open tasks covered by moving one task aside.
+
+        Runs when coverage is the first tier and holds no tolerance (a tolerance
+        lets a later tier give coverage up on purpose), within
+        :data:`~matchkracht.solver.cpsat.budget.FILL_SHARE` of the time limit.
+        ``tier_values`` change (in place) by what the moves change, each tier
+        valued on the whole plan. Returns the plan and how many options changed.
+        """
+        s = self.settings
+        if not s.tiers or s.tiers[0] != "coverage" or s.tolerance.get("coverage", 0.0) > 0:
+            return options, 0
+        checks = int(tuning.FILL_SHARE * s.time_limit * tuning.FILL_CHECKS_PER_SECOND)
+        new = cover_open(problem, options, checks)
+        changed = len(np.setxor1d(options, new))
+        if changed:
+            seen = np.union1d(options, new)
+            for t in tier_values:
+                value = REGISTRY[t].value
+                tier_values[t] += value(problem, new, seen, None) - value(
+                    problem, options, seen, None
+                )
+        return new, changed
 
 
 @dataclass(frozen=True)

@@ -216,9 +216,16 @@ def _takers(problem: Problem, options: IntArray, there: IntArray, i: int) -> Int
     return there
 
 
-def _by_task(problem: Problem, task: IntArray) -> tuple[IntArray, IntArray]:
-    """Positions sorted by task, and where each task's run starts (``num_tasks + 1``)."""
-    by_task = np.argsort(task, kind="stable")
+def task_runs(problem: Problem, task: IntArray) -> tuple[IntArray, IntArray]:
+    """Positions sorted by task, and where each task's run starts (``num_tasks + 1``).
+
+    Already sorted (a problem's options are, by task), the positions are
+    ``0 .. n-1`` without sorting (0.34 s on the province's 5.9 million options).
+    """
+    if np.all(task[1:] >= task[:-1]):
+        by_task = np.arange(len(task))
+    else:
+        by_task = np.argsort(task, kind="stable")
     return by_task, np.searchsorted(task[by_task], np.arange(problem.num_tasks + 1))
 
 
@@ -255,7 +262,7 @@ def relieve(
         return out
     vol = p.opt_vol[options]
     task = p.opt_task[options]
-    by_task, starts = _by_task(p, task)
+    by_task, starts = task_runs(p, task)
     # candidates in order of preference: who brings no new face, then no new
     # weekly slot (see :func:`new_faces`), past helpers, then the nearest
     pairs = p.opt_pair[options]
@@ -440,7 +447,7 @@ def familiar_swaps(
         slots[int(slot[i])] = slots.get(int(slot[i]), 0) + 1
     vol = p.opt_vol[options]
     task = p.opt_task[options]
-    by_task, starts = _by_task(p, task)
+    by_task, starts = task_runs(p, task)
     costly = values & ((face >= 0) | (slot >= 0)) & ~p.opt_locked[options]
     for i in np.flatnonzero(costly).tolist():
         gain = int(face[i] >= 0 and faces[int(face[i])] == 1)

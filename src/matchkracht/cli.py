@@ -215,12 +215,11 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("darp", help="solve a dial-a-ride instance (Cordeau format), write routes")
     r.add_argument("instance", help="instance file in Cordeau's format (e.g. a2-16.txt)")
     r.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
-    r.add_argument(
-        "--method", choices=DARP_METHODS, default="hybrid", help="search (docs/trips.md)"
-    )
+    r.add_argument("--method", choices=DARP_METHODS, default="lns", help="search (docs/trips.md)")
     r.add_argument(
         "--solution-limit", type=int, default=None, help="stop after N solutions (deterministic)"
     )
+    r.add_argument("--seed", type=int, default=0, help="seed of the search (default 0)")
     r.add_argument("--out", default=None, help="write the routes as JSON (docs/trips.md)")
     return parser
 
@@ -448,7 +447,11 @@ def _run_darp(args: argparse.Namespace) -> int:
 
     inst = read_cordeau(args.instance)
     sol = solve_darp(
-        inst, time_limit=args.time_limit, method=args.method, solution_limit=args.solution_limit
+        inst,
+        time_limit=args.time_limit,
+        method=args.method,
+        solution_limit=args.solution_limit,
+        seed=args.seed,
     )
     if sol.status != "feasible":
         left = sol.stats.get("left_out", inst.num_requests)

@@ -316,6 +316,47 @@ def test_quick_tests_never_discard_a_feasible_place(p: int) -> None:
                     assert (i, j) in quick
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 16))
+def test_insertion_is_the_cheapest_feasible_place_of_all_routes(p: int) -> None:
+    """Property: the stacked (padded) search finds what trying every place finds."""
+    from matchkracht.solver.trips.search import (
+        _places,
+        _places_all,
+        _remove,
+        insert_request,
+        timed_route,
+    )
+
+    inst = read_cordeau(A2_16)
+    routes, _ = insertion_routes(inst)
+    timed = [timed_route(inst, r, inst.distance) for r in routes]
+    rest = _remove(inst, [t for t in timed if t is not None], {p}, inst.distance)
+    empty = timed_route(inst, [], inst.distance)
+    assert empty is not None
+    rest = [*rest, empty, empty]  # routes of different lengths, two of them empty
+    delta, kk, ii, jj = _places_all(inst, rest, p, inst.distance)
+    stacked = sorted(zip(kk.tolist(), ii.tolist(), jj.tolist(), delta.tolist(), strict=True))
+    alone = sorted(
+        (k, i, j, c) for k, r in enumerate(rest) for c, i, j in _places(inst, r, p, inst.distance)
+    )
+    assert [x[:3] for x in stacked] == [x[:3] for x in alone]
+    assert np.allclose([x[3] for x in stacked], [x[3] for x in alone])
+    best = math.inf
+    for r in rest:
+        nodes = list(r.nodes)
+        for i in range(len(nodes) + 1):
+            for j in range(i, len(nodes) + 1):
+                new = [*nodes[:i], p, *nodes[i:j], p + inst.num_requests, *nodes[j:]]
+                seats = max(np.cumsum(inst.load[new])) <= inst.capacity
+                t = timed_route(inst, new, inst.distance)
+                if seats and t is not None:
+                    best = min(best, t.cost - r.cost)
+    got = insert_request(inst, rest, p, inst.distance)
+    assert got is not None and got[0] == pytest.approx(best)
+    assert got[2].cost - rest[got[1]].cost == pytest.approx(best)
+
+
 def test_the_command_line_offers_every_method() -> None:
     from matchkracht.cli import DARP_METHODS
     from matchkracht.solver.trips.darp import METHODS

@@ -158,8 +158,9 @@ def solve_darp(
     inst: DarpInstance,
     *,
     time_limit: float = 60.0,
-    method: str = "hybrid",
+    method: str = "lns",
     solution_limit: int | None = None,
+    seed: int = 0,
 ) -> DarpSolution:
     """Routes of least total distance that keep every dial-a-ride rule.
 
@@ -170,12 +171,14 @@ def solve_darp(
     time_limit
         Wall-clock seconds for the whole solve.
     method
-        ``"hybrid"`` (routing, then ruin and recreate; the default: the best
-        mean gap on the benchmark), ``"lns"``, ``"gls"`` or ``"ils"``; see
-        :data:`METHODS`.
+        ``"lns"`` (ruin and recreate from the insertion start; the default:
+        the best mean gap on the benchmark), ``"hybrid"``, ``"gls"`` or
+        ``"ils"``; see :data:`METHODS`.
     solution_limit
         Stop after this many solutions; with a generous ``time_limit`` this
         is the deterministic mode (same input, same routes).
+    seed
+        Seed of the random choices of ruin and recreate (``lns``, ``hybrid``).
 
     Returns
     -------
@@ -189,22 +192,22 @@ def solve_darp(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     t0 = time.perf_counter()
     if method == "lns":
-        return _solve_lns(inst, time_limit, solution_limit, t0)
+        return _solve_lns(inst, time_limit, solution_limit, t0, seed)
     if method == "hybrid":
         done = _solve_routing(inst, HYBRID_SHARE * time_limit, "gls", solution_limit, t0)
         if done.status != "feasible":
-            return _solve_lns(inst, time_limit, solution_limit, t0)
+            return _solve_lns(inst, time_limit, solution_limit, t0, seed)
         stats = {"method": "hybrid", "routing": round(done.cost, 4)}
-        return _polish(inst, done.routes, stats, time_limit, solution_limit, t0)
+        return _polish(inst, done.routes, stats, time_limit, solution_limit, t0, seed)
     return _solve_routing(inst, time_limit, method, solution_limit, t0)
 
 
 def _solve_lns(
-    inst: DarpInstance, time_limit: float, solution_limit: int | None, t0: float
+    inst: DarpInstance, time_limit: float, solution_limit: int | None, t0: float, seed: int
 ) -> DarpSolution:
     deadline = None if solution_limit is not None else t0 + 2 * START_SHARE * time_limit
     travel_up = np.ceil(inst.distance * SCALE - 1e-9) / SCALE  # so that routing accepts it
-    start, left = insertion_routes(inst, travel=travel_up, deadline=deadline)
+    start, left = insertion_routes(inst, travel=travel_up, deadline=deadline, seed=seed)
     stats: dict[str, Any] = {"method": "lns", "first": round(route_cost(inst, start), 4)}
     stats["first_left_out"] = len(left)
     if left:  # let routing complete the start, in part of the time
@@ -223,7 +226,7 @@ def _solve_lns(
             )
         start = done.routes
         stats["routing"] = round(done.cost, 4)
-    return _polish(inst, start, stats, time_limit, solution_limit, t0)
+    return _polish(inst, start, stats, time_limit, solution_limit, t0, seed)
 
 
 def _polish(
@@ -233,6 +236,7 @@ def _polish(
     time_limit: float,
     solution_limit: int | None,
     t0: float,
+    seed: int,
 ) -> DarpSolution:
     """Ruin and recreate from feasible ``start`` until the time limit, timed exactly."""
     routes, more = improve(
@@ -240,6 +244,7 @@ def _polish(
         start,
         inst.distance,
         deadline=t0 + time_limit if solution_limit is None else math.inf,
+        seed=seed,
         max_steps=solution_limit,
     )
     stats.update(more)

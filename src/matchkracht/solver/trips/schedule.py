@@ -14,8 +14,6 @@ otherwise ride too long.
 
 from __future__ import annotations
 
-import itertools
-
 from matchkracht.problem.core import FloatArray
 from matchkracht.problem.darp import DarpInstance
 
@@ -47,28 +45,29 @@ def earliest_schedule(
         route duration (capacity and pairing are not checked here).
     """
     n = inst.num_requests
-    end = inst.end_depot
     dist = inst.distance if travel is None else travel
-    svc = inst.service
-    nodes = [0, *route, end]
+    nodes = [0, *route, inst.end_depot]
     m = len(nodes)
-    early = [float(inst.early[v]) for v in nodes]
-    late = [float(inst.late[v]) for v in nodes]
-    step = [float(svc[a] + dist[a, b]) for a, b in itertools.pairwise(nodes)]
+    late = inst.late[nodes].tolist()
+    step = (inst.service[nodes[:-1]] + dist[nodes[:-1], nodes[1:]]).tolist()
     pos = {v: k for k, v in enumerate(nodes)}
+    svc = inst.service
+    ride_time = inst.max_ride_time
     # (pickup position, delivery position, d + L) for requests with both ends here
     rides = [
-        (pos[v], pos[v + n], float(svc[v]) + inst.max_ride_time)
+        (pos[v], pos[v + n], float(svc[v]) + ride_time)
         for v in route
         if 1 <= v <= n and v + n in pos
     ]
-    low = early[:]
+    low = inst.early[nodes].tolist()
     duration = inst.max_route_duration
     for _ in range(4 * m + 8):
         t = low[0]
         times = [t]
         for k in range(1, m):
-            t = max(t + step[k - 1], low[k])
+            t += step[k - 1]
+            if t < low[k]:
+                t = low[k]
             if t > late[k] + EPS:
                 return None
             times.append(t)
@@ -84,5 +83,5 @@ def earliest_schedule(
         if not changed:
             return times
         # a lifted node is lifted for good: keep what the pass proved
-        low = [max(a, b) for a, b in zip(low, times, strict=True)]
+        low = [a if a > b else b for a, b in zip(low, times, strict=True)]
     return None

@@ -29,7 +29,7 @@ __all__ = ["TimedRoute", "improve", "insert_request", "insertion_routes", "timed
 
 EPS = 1e-9
 #: Start and end temperature of the acceptance rule, as shares of the first cost.
-HOT, COLD = 0.001, 0.00001
+HOT, COLD = 0.03, 0.0003
 #: Most requests one step takes out, as a share of all requests.
 K_SHARE = 0.15
 
@@ -75,11 +75,36 @@ def _places(
     The pickup goes after stop ``i`` of ``seq`` and the delivery after stop
     ``j >= i`` (right after the pickup when ``i == j``).
     """
+    delta, _, ii, jj = _places_all(inst, [r], p, travel)
+    return list(zip(delta.tolist(), ii.tolist(), jj.tolist(), strict=True))
+
+
+def _places_all(
+    inst: DarpInstance, routes: list[TimedRoute], p: int, travel: FloatArray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Places for request ``p`` in all ``routes`` at once: ``(added distance, route, i, j)``.
+
+    The routes are stacked into arrays padded to the longest (padding never
+    passes), so that a request costs one round of array operations however
+    many routes there are.
+    """
     d = p + inst.num_requests
     dist, svc = inst.distance, inst.service
-    a, b = r.seq[:-1], r.seq[1:]
-    ready = r.earliest[:-1] + svc[a]
-    late_b = r.latest[1:]
+    m = len(routes)
+    g = max(len(r.seq) for r in routes) - 1
+    a = np.zeros((m, g), dtype=np.int64)
+    b = np.zeros((m, g), dtype=np.int64)
+    ready = np.full((m, g), np.inf)
+    late_b = np.full((m, g), -np.inf)
+    on_board = np.zeros((m, g), dtype=np.int64)
+    for k, r in enumerate(routes):
+        h = len(r.seq) - 1
+        a[k, :h] = r.seq[:-1]
+        b[k, :h] = r.seq[1:]
+        ready[k, :h] = r.earliest[:-1]
+        late_b[k, :h] = r.latest[1:]
+        on_board[k, :h] = r.load[:-1]
+    ready += svc[a]
     arr_p = np.maximum(inst.early[p], ready + travel[a, p])
     ok_p = (arr_p <= inst.late[p] + EPS) & (arr_p + svc[p] + travel[p, b] <= late_b + EPS)
     latest_p = np.minimum(inst.late[p], late_b - svc[p] - travel[p, b])
@@ -92,45 +117,52 @@ def _places(
         & (arr_adj <= inst.late[d] + EPS)
         & (arr_adj + svc[d] + travel[d, b] <= late_b + EPS)
     )
-    g = len(a)
     upper, upper_eq = _triangles(g)
-    ride_ok = arr_d[None, :] - latest_p[:, None] - svc[p] <= inst.max_ride_time + EPS
-    load = np.where(upper_eq, r.load[:-1][None, :], -(10**9))
-    seats_ok = np.maximum.accumulate(load, axis=1) + inst.load[p] <= inst.capacity
-    mask = upper & ok_p[:, None] & ok_d[None, :] & ride_ok & seats_ok
+    ride_ok = arr_d[:, None, :] - latest_p[:, :, None] - svc[p] <= inst.max_ride_time + EPS
+    load = np.where(upper_eq, on_board[:, None, :], -(10**9))
+    seats_ok = np.maximum.accumulate(load, axis=2) + inst.load[p] <= inst.capacity
+    mask = upper & ok_p[:, :, None] & ok_d[:, None, :] & ride_ok & seats_ok
     add_p = dist[a, p] + dist[p, b] - dist[a, b]
     add_d = dist[a, d] + dist[d, b] - dist[a, b]
-    delta = add_p[:, None] + add_d[None, :]
+    delta = add_p[:, :, None] + add_d[:, None, :]
     diag = np.arange(g)
-    mask[diag, diag] = ok_adj & seats_ok[diag, diag]
-    delta[diag, diag] = dist[a, p] + dist[p, d] + dist[d, b] - dist[a, b]
-    ii, jj = np.nonzero(mask)
-    return list(zip(delta[ii, jj].tolist(), ii.tolist(), jj.tolist(), strict=True))
-
-
-def _best_in(
-    inst: DarpInstance, r: TimedRoute, p: int, travel: FloatArray
-) -> tuple[float, TimedRoute] | None:
-    """The cheapest feasible insertion of request ``p`` into route ``r``."""
-    d = p + inst.num_requests
-    nodes = list(r.nodes)
-    for c, i, j in sorted(_places(inst, r, p, travel)):
-        timed = timed_route(inst, [*nodes[:i], p, *nodes[i:j], d, *nodes[j:]], travel)
-        if timed is not None:
-            return c, timed
-    return None
+    mask[:, diag, diag] = ok_adj & seats_ok[:, diag, diag]
+    delta[:, diag, diag] = dist[a, p] + dist[p, d] + dist[d, b] - dist[a, b]
+    kk, ii, jj = np.nonzero(mask)
+    return delta[kk, ii, jj], kk, ii, jj
 
 
 def insert_request(
     inst: DarpInstance, routes: list[TimedRoute], p: int, travel: FloatArray
 ) -> tuple[float, int, TimedRoute] | None:
-    """The cheapest feasible insertion of request ``p``: (added distance, route, new route)."""
-    best: tuple[float, int, TimedRoute] | None = None
+    """The cheapest feasible insertion of request ``p``: (added distance, route, new route).
+
+    The places that pass the quick tests in every route are sorted by added
+    distance (ties to the lower route and stop) and timed exactly in that
+    order until one keeps every rule: usually the first, so a request costs
+    about one exact timing however many routes there are. Of several empty
+    routes only the first is tried (the others offer the same places).
+    """
+    d = p + inst.num_requests
+    ks: list[int] = []
+    seen_empty = False
     for k, r in enumerate(routes):
-        got = _best_in(inst, r, p, travel)
-        if got is not None and (best is None or got[0] < best[0]):
-            best = (got[0], k, got[1])
-    return best
+        if not r.nodes:
+            if seen_empty:
+                continue
+            seen_empty = True
+        ks.append(k)
+    if not ks:
+        return None
+    delta, kk, ii, jj = _places_all(inst, [routes[k] for k in ks], p, travel)
+    kk = np.asarray(ks)[kk]
+    for x in np.lexsort((jj, ii, kk, delta)).tolist():
+        k, i, j = int(kk[x]), int(ii[x]), int(jj[x])
+        nodes = routes[k].nodes
+        timed = timed_route(inst, [*nodes[:i], p, *nodes[i:j], d, *nodes[j:]], travel)
+        if timed is not None:
+            return float(delta[x]), k, timed
+    return None
 
 
 def _remove(

@@ -29,9 +29,17 @@ __all__ = ["TimedRoute", "improve", "insert_request", "insertion_routes", "timed
 
 EPS = 1e-9
 #: Start and end temperature of the acceptance rule, as shares of the first cost.
+#: Measured on Cordeau's instances (lns, 20-30 s, seed 0): 0.001/0.00001 (the
+#: first setting, nearly a descent) left a4-40 at 571.84 (2.5 %) and a7-84 at
+#: 3.3 % after 20 s; 0.03/0.0003 reached 557.94 (0.04 %) and 1.3 %; hotter
+#: (0.05, 0.1) or colder ends (0.00003) were worse on a5-60 and a7-84.
 HOT, COLD = 0.03, 0.0003
-#: Most requests one step takes out, as a share of all requests.
+#: Most requests one step takes out: this share of all requests, at least
+#: ``K_MIN`` and at most 30. With at most 3 (the first floor), a2-16 stayed at
+#: 297.30 (1.04 % above the optimum) for 60 s on seed 1; with 6 it reaches the
+#: optimum on seeds 1 and 2 in 10 s.
 K_SHARE = 0.15
+K_MIN = 6
 
 
 @dataclass(frozen=True)
@@ -360,7 +368,7 @@ def improve(
     t_start = time.perf_counter()
     span = max(deadline - t_start, 1e-3)
     hot, cold = HOT * cur_cost, COLD * cur_cost
-    k_max = max(3, min(30, round(K_SHARE * n)))
+    k_max = max(K_MIN, min(30, round(K_SHARE * n)))
     steps = accepted = improved = 0
     while n and (max_steps is None or steps < max_steps):
         now = time.perf_counter()

@@ -744,7 +744,7 @@ def render_markdown(
         "",
         '- Own bound: `plan.metrics["bound"]`, the bound the plan itself reports, proven '
         "within its time limit, and `bound_kind`, what proves it (`coverage_optimal`, "
-        "`day_relaxation`, `cpsat`, `trivial`; see docs/objective.md). Gap to own bound: that "
+        "`supply_lp`, `cpsat`, `trivial`; see docs/objective.md). Gap to own bound: that "
         "bound minus the plan's weighted coverage, in percentage points. Best bound: the "
         "smaller of CP-SAT's own bound and a day relaxation computed after the solve "
         "(`matchkracht.solver.bounds.day_bound` with more time, its seconds in `raw.csv` as "

@@ -10,8 +10,12 @@ the smallest valid bound counts:
 * the trivial one, the weight of its tasks that have an option;
 * the engine's own proven bound, where the component was solved as one model
   (CP-SAT's best objective bound of the coverage tier, rounded down);
-* a relaxation's bound (the day relaxation of
-  :func:`~matchkracht.solver.bounds.day_bound`), where one was computed.
+* a relaxation's bound, where one was computed: the supply relaxation of
+  :func:`~matchkracht.solver.cpsat.supply.supply_bound`, an LP over (task,
+  volunteer) pairs of the whole component, which the engine computes for
+  every component whose plan it has not proven optimal (a component split
+  into regions included: the LP sees the whole component, each volunteer's
+  time counted once).
 
 A component split into ISO weeks solved one after another has no engine
 bound: each week was solved given what the weeks before took (volunteers'
@@ -44,10 +48,10 @@ IntArray = npt.NDArray[np.int64]
 
 #: What a plan's bound is, from the strongest statement to the weakest:
 #: ``coverage_optimal`` (the plan reaches the bound: no plan covers more),
-#: ``day_relaxation`` (the day relaxation bounds some component best),
+#: ``supply_lp`` (the supply relaxation bounds some component best),
 #: ``cpsat`` (CP-SAT's own proven bound, below the trivial one, does) and
 #: ``trivial`` (the weight of the tasks that have an option).
-BOUND_KINDS: tuple[str, ...] = ("coverage_optimal", "day_relaxation", "cpsat", "trivial")
+BOUND_KINDS: tuple[str, ...] = ("coverage_optimal", "supply_lp", "cpsat", "trivial")
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,7 @@ def whole_bound(
         if engine is not None and engine < best:
             best, kind = float(engine), "cpsat"
         if relaxed is not None and relaxed < best:
-            best, kind = float(relaxed), "day_relaxation"
+            best, kind = float(relaxed), "supply_lp"
         kinds[kind] = kinds.get(kind, 0) + 1
         total += best
     if covered >= total - 1e-9:

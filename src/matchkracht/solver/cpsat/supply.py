@@ -1,0 +1,313 @@
+"""The supply relaxation: a bound on covered weight from volunteers' time, counted once.
+
+Where volunteers are scarce, what limits a plan is their time: weekly task and
+minute caps, and the hours of a day they are free in. CP-SAT's own bound on a
+large model stalls near the trivial one there, and a region split into parts
+counts a volunteer who could serve several parts once per part. This linear
+programme looks at (task, volunteer) *pairs* instead of start options, so it
+stays small (a region's million options are a few hundred thousand pairs) and
+covers a whole component at once, every volunteer counted once.
+
+Variables: ``y[p]`` in ``[0, 1]`` per candidate pair (its volunteer serves its
+task) and ``z[t]`` in ``[0, 1]`` per task (it is covered). Maximise the
+covered weight ``sum(w[t] z[t])`` subject to
+
+* a task takes exactly as many volunteers as it needs when covered:
+  ``sum(y[p] for p of t) == needed[t] * z[t]`` and ``y[p] <= z[t]``;
+* per volunteer and ISO week, at most ``max_tasks`` tasks and
+  ``max_minutes`` occupied minutes (the model's own weekly caps);
+* per volunteer and day, the occupied minutes fit in the span from the
+  earliest departure to the latest return of their options that day (their
+  intervals never overlap, so together they are at most that long);
+* per volunteer, pairs whose every option occupies a common moment (their
+  *compulsory* intervals overlap) take at most one of them.
+
+Every plan satisfies these (set ``y`` to the pairs it uses and ``z`` to the
+tasks it covers), so the LP's optimum is an upper bound on the covered
+weight of every plan; rounded down, since weights are whole numbers. What it
+leaves out (starts, overlaps between flexible options, care teams, locks)
+only makes the bound weaker, never wrong.
+
+The bound is not the solver's reported optimum but the value of the dual
+solution it returns (:func:`dual_value`): by weak duality every dual vector
+of the right signs bounds the LP from above, whatever the solver's
+tolerances, so the rounding cannot make the bound invalid.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from matchkracht.problem.core import IntArray, Problem
+from matchkracht.solver.cpsat.rules import interval_cliques
+
+__all__ = ["Piece", "SupplyBound", "dual_value", "supply_bound", "tighten"]
+
+#: Added before rounding down, for the rounding of the dual value's sum itself.
+SUM_MARGIN = 1e-6
+
+
+@dataclass(frozen=True)
+class SupplyBound:
+    """The supply relaxation's bound on one set of options.
+
+    Attributes
+    ----------
+    bound
+        Upper bound on the covered weight of any plan of these options
+        (``None`` when the LP did not finish in time).
+    trivial
+        The weight of the tasks that have an option.
+    seconds
+        Wall-clock seconds, building included.
+    rows, columns
+        The LP's size.
+    """
+
+    bound: int | None
+    trivial: int
+    seconds: float
+    rows: int
+    columns: int
+
+
+def _rows(
+    keys: IntArray, cols: IntArray, vals: np.ndarray, caps: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[float]]:
+    """Rows ``sum(vals) <= cap`` per distinct key, only where the sum could pass the cap.
+
+    ``caps`` is given per entry (all entries of a key share one cap).
+    """
+    order = np.argsort(keys, kind="stable")
+    cuts = np.flatnonzero(np.diff(keys[order])) + 1
+    starts = np.concatenate([[0], cuts]).astype(np.int64)
+    ends = np.concatenate([cuts, [len(order)]]).astype(np.int64)
+    totals = np.add.reduceat(vals[order], starts)
+    group_caps = caps[order[starts]]
+    r_idx: list[np.ndarray] = []
+    c_idx: list[np.ndarray] = []
+    v_idx: list[np.ndarray] = []
+    rhs: list[float] = []
+    for g in np.flatnonzero(totals > group_caps + 1e-9).tolist():
+        pos = order[starts[g] : ends[g]]
+        r_idx.append(np.full(len(pos), len(rhs)))
+        c_idx.append(cols[pos])
+        v_idx.append(vals[pos])
+        rhs.append(float(group_caps[g]))
+    return r_idx, c_idx, v_idx, rhs
+
+
+def dual_value(
+    weight: np.ndarray,
+    ub: sp.csr_matrix | None,
+    b_ub: np.ndarray | None,
+    eq: sp.csr_matrix,
+    ub_duals: np.ndarray | None,
+    eq_duals: np.ndarray,
+) -> float:
+    """An upper bound on ``max weight @ x`` s.t. ``ub @ x <= b_ub``, ``eq @ x == 0``, ``0 <= x <= 1``.
+
+    Weak duality with the multipliers ``ub_duals`` (clipped to ``<= 0``, the
+    sign of SciPy's marginals of a minimisation's ``<=`` rows) and
+    ``eq_duals`` (any sign): for every ``x`` of the box that keeps the rows,
+    ``weight @ x <= -(l @ b_ub) + sum(max(0, weight + ub.T @ l + eq.T @ m))``.
+    Valid for any multipliers; equal to the LP's optimum for optimal ones.
+    """
+    reduced = weight + eq.T @ eq_duals
+    value = 0.0
+    if ub is not None and b_ub is not None and ub_duals is not None:
+        lam = np.minimum(ub_duals, 0.0)
+        reduced = reduced + ub.T @ lam
+        value -= float(lam @ b_ub)
+    return value + float(np.maximum(reduced, 0.0).sum())
+
+
+def supply_bound(problem: Problem, options: IntArray, time_limit: float = 60.0) -> SupplyBound:
+    """Bound the covered weight of any plan of ``options`` by the supply relaxation.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    options
+        Option indices (a component, a region, or all of them).
+    time_limit
+        Seconds for HiGHS; when it stops first, no bound (``bound is None``).
+
+    Returns
+    -------
+    SupplyBound
+    """
+    t0 = time.perf_counter()
+    p = problem
+    options = np.asarray(options, dtype=np.int64)
+    pairs, inverse = np.unique(p.opt_pair[options], return_inverse=True)
+    tasks, pair_t = np.unique(p.pair_task[pairs], return_inverse=True)
+    trivial = int(p.task_weight[tasks].sum())
+    n_pairs, n_tasks = len(pairs), len(tasks)
+    if n_pairs == 0:
+        return SupplyBound(0, 0, time.perf_counter() - t0, 0, 0)
+    vols = p.pair_vol[pairs]
+    depart, ret = p.opt_depart[options], p.opt_return[options]
+    # per pair: the shortest occupation of its options and its compulsory interval
+    shortest = np.full(n_pairs, np.iinfo(np.int64).max)
+    np.minimum.at(shortest, inverse, ret - depart)
+    late_depart = np.full(n_pairs, np.iinfo(np.int64).min)
+    np.maximum.at(late_depart, inverse, depart)
+    early_return = np.full(n_pairs, np.iinfo(np.int64).max)
+    np.minimum.at(early_return, inverse, ret)
+
+    # equalities: sum(y of t) - needed[t] z[t] == 0
+    needed = p.task_needed[tasks].astype(np.float64)
+    eq = sp.coo_matrix(
+        (
+            np.concatenate([np.ones(n_pairs), -needed]),
+            (np.concatenate([pair_t, np.arange(n_tasks)]), np.arange(n_pairs + n_tasks)),
+        ),
+        shape=(n_tasks, n_pairs + n_tasks),
+    )
+    r_all: list[np.ndarray] = []
+    c_all: list[np.ndarray] = []
+    v_all: list[np.ndarray] = []
+    rhs: list[float] = []
+
+    def add(
+        parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[float]],
+    ) -> None:
+        r, c, v, b = parts
+        base = len(rhs)
+        r_all.extend(x + base for x in r)
+        c_all.extend(c)
+        v_all.extend(v)
+        rhs.extend(b)
+
+    # team tasks: a volunteer counts once, y[p] <= z[t]
+    team = np.flatnonzero(needed[pair_t] > 1)
+    if len(team):
+        add(
+            (
+                [np.repeat(np.arange(len(team)), 2)],
+                [np.stack([team, n_pairs + pair_t[team]], axis=1).ravel()],
+                [np.tile([1.0, -1.0], len(team))],
+                [0.0] * len(team),
+            )
+        )
+    # weekly caps per (volunteer, week)
+    weeks = p.task_week[tasks][pair_t]
+    key = vols * max(p.num_weeks, 1) + weeks
+    col = np.arange(n_pairs)
+    add(_rows(key, col, np.ones(n_pairs), p.vol_max_tasks[vols].astype(np.float64)))
+    occ = p.pair_occupied[pairs].astype(np.float64)
+    add(_rows(key, col, occ, p.vol_max_minutes[vols].astype(np.float64)))
+    # the day's span per (volunteer, day)
+    o_key = p.opt_vol[options] * (int(p.task_day.max()) + 1) + p.task_day[p.opt_task[options]]
+    order = np.argsort(o_key, kind="stable")
+    cuts = np.flatnonzero(np.diff(o_key[order])) + 1
+    lo_idx = np.concatenate([[0], cuts])
+    span_key = o_key[order][lo_idx]
+    spans = (
+        np.maximum.reduceat(ret[order], lo_idx) - np.minimum.reduceat(depart[order], lo_idx)
+    ).astype(np.float64)
+    pair_key = vols * (int(p.task_day.max()) + 1) + p.task_day[tasks][pair_t]
+    add(
+        _rows(
+            pair_key, col, shortest.astype(np.float64), spans[np.searchsorted(span_key, pair_key)]
+        )
+    )
+    # compulsory intervals per volunteer
+    fixed = np.flatnonzero(late_depart < early_return)
+    if len(fixed):
+        v_order = fixed[np.argsort(vols[fixed], kind="stable")]
+        v_cuts = np.flatnonzero(np.diff(vols[v_order])) + 1
+        cl_r: list[np.ndarray] = []
+        cl_c: list[np.ndarray] = []
+        for group in np.split(v_order, v_cuts):
+            if len(group) < 2:
+                continue
+            for clique in interval_cliques(late_depart[group], early_return[group]):
+                cl_c.append(group[clique])
+                cl_r.append(np.full(len(clique), len(cl_r)))
+        if cl_r:
+            add((cl_r, cl_c, [np.ones(len(c)) for c in cl_c], [1.0] * len(cl_r)))
+    n_cols = n_pairs + n_tasks
+    if rhs:
+        ub = sp.coo_matrix(
+            (np.concatenate(v_all), (np.concatenate(r_all), np.concatenate(c_all))),
+            shape=(len(rhs), n_cols),
+        ).tocsr()
+    else:
+        ub = None
+    c = np.concatenate([np.zeros(n_pairs), -p.task_weight[tasks].astype(np.float64)])
+    left = max(time_limit - (time.perf_counter() - t0), 0.01)
+    res = linprog(
+        c,
+        A_ub=ub,
+        b_ub=np.array(rhs) if rhs else None,
+        A_eq=eq.tocsr(),
+        b_eq=np.zeros(n_tasks),
+        bounds=(0.0, 1.0),
+        method="highs",
+        options={"time_limit": left, "presolve": True},
+    )
+    bound = None
+    if res.status == 0:
+        value = dual_value(
+            -c, ub, np.array(rhs) if rhs else None, eq.tocsr(), res.ineqlin.marginals,
+            res.eqlin.marginals,
+        )  # fmt: skip
+        bound = min(trivial, math.floor(value + SUM_MARGIN * max(1.0, abs(value))))
+    return SupplyBound(bound, trivial, time.perf_counter() - t0, len(rhs) + n_tasks, n_cols)
+
+
+Piece = tuple[IntArray, float | None, float | None]
+
+
+def tighten(
+    problem: Problem, pieces: list[Piece], plan: IntArray, seconds: float
+) -> tuple[list[Piece], dict[str, float]]:
+    """The pieces of a plan's bound, each with the supply relaxation's bound where it may help.
+
+    A piece (an independent component: its options, the engine's bound and a
+    relaxation's) whose plan already reaches its best bound is left as it is;
+    the others get :func:`supply_bound` as their relaxation's bound, smallest
+    first, until ``seconds`` (wall clock) run out. A piece whose LP does not
+    finish keeps what it had.
+
+    Returns
+    -------
+    pieces, stats
+        The pieces and ``{"supply_lps", "supply_seconds"}``: LPs solved and
+        seconds spent.
+    """
+    p = problem
+    covered = np.zeros(p.num_tasks, dtype=bool)
+    if len(plan):
+        counts = np.bincount(p.opt_task[plan], minlength=p.num_tasks)
+        covered = counts >= p.task_needed
+    t0 = time.perf_counter()
+    out = list(pieces)
+    solved = 0
+    for k in sorted(range(len(out)), key=lambda i: len(out[i][0])):
+        options, engine, relaxed = out[k]
+        tasks = np.unique(p.opt_task[options])
+        best = min(
+            float(p.task_weight[tasks].sum()),
+            math.inf if engine is None else engine,
+            math.inf if relaxed is None else relaxed,
+        )
+        if float(p.task_weight[tasks[covered[tasks]]].sum()) >= best - 1e-9:
+            continue  # proven optimal: nothing to tighten
+        left = seconds - (time.perf_counter() - t0)
+        if left <= 0:
+            break
+        sb = supply_bound(p, options, left)
+        if sb.bound is not None:
+            solved += 1
+            out[k] = (options, engine, sb.bound if relaxed is None else min(relaxed, sb.bound))
+    return out, {"supply_lps": solved, "supply_seconds": round(time.perf_counter() - t0, 3)}

@@ -1,0 +1,158 @@
+"""The supply relaxation: each of its rules binds, and it never falls below a plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import builders as b
+import numpy as np
+import pytest
+from hypothesis import given
+from test_properties import SETTINGS, brute_force, frames, make
+
+import matchkracht as mk
+from matchkracht.solver.cpsat.supply import supply_bound
+
+
+def _all(problem: mk.Problem) -> np.ndarray:
+    return np.arange(problem.num_options)
+
+
+def test_weekly_minutes_bind_across_days() -> None:
+    # one hour a week and two one-hour tasks on two days: one of them at most
+    vols = [
+        b.volunteer("v1", availability="mon 09:00-12:00; tue 09:00-12:00", max_hours_per_week=1)
+    ]
+    needs = [b.need("n1", priority=1), b.need("n2", schedule="FREQ=WEEKLY;BYDAY=TU", priority=3)]
+    problem = mk.build_problem(b.registry(vols, needs=needs), b.WEEK)
+    sb = supply_bound(problem, _all(problem))
+    assert sb.trivial == int(problem.task_weight.sum()) == 5
+    assert sb.bound == 4  # the heavier task alone
+
+
+def test_weekly_task_cap_binds() -> None:
+    vols = [
+        b.volunteer("v1", availability="mon 09:00-12:00; tue 09:00-12:00", max_tasks_per_week=1)
+    ]
+    needs = [b.need("n1", priority=2), b.need("n2", schedule="FREQ=WEEKLY;BYDAY=TU", priority=2)]
+    problem = mk.build_problem(b.registry(vols, needs=needs), b.WEEK)
+    assert supply_bound(problem, _all(problem)).bound == 2
+
+
+def test_a_day_span_binds_flexible_tasks() -> None:
+    # free 09:00-10:30; two 45-minute visits that may start 09:00-09:45: their
+    # starts overlap nowhere in common (no compulsory clash), but 90 minutes do
+    # not fit in the 90 - 5 minute span of the starts the windows allow
+    vols = [b.volunteer("v1", availability="mon 09:00-10:30")]
+    needs = [
+        b.need("n1", window="09:00-09:40", duration_min=45, priority=1),
+        b.need("n2", window="09:00-09:40", duration_min=45, priority=3),
+    ]
+    problem = mk.build_problem(b.registry(vols, needs=needs), b.WEEK)
+    sb = supply_bound(problem, _all(problem))
+    assert sb.trivial == 5
+    # 85 minutes of span for 90 occupied: the LP covers all of the heavier one and
+    # 40/45 of the lighter one, 4 + 0.89, rounded down
+    assert sb.bound == 4
+
+
+def test_a_common_moment_binds_fixed_tasks() -> None:
+    # two one-hour tasks at exactly 10:00: at most one per volunteer
+    vols = [b.volunteer("v1", availability="mon 09:00-17:00")]
+    needs = [b.need("n1", priority=1), b.need("n2", priority=1)]
+    problem = mk.build_problem(b.registry(vols, needs=needs), b.WEEK)
+    assert supply_bound(problem, _all(problem)).bound == 4
+
+
+def test_a_team_counts_each_volunteer_once() -> None:
+    # a task for two volunteers and only one candidate: the team cannot be covered
+    vols = [b.volunteer("v1"), b.volunteer("v2", skills="")]
+    needs = [b.need("n1", volunteers_needed=2, skills="handy")]
+    reg = b.registry([b.volunteer("v1", skills="handy"), vols[1]], needs=needs)
+    problem = mk.build_problem(reg, b.WEEK)
+    assert supply_bound(problem, _all(problem)).bound == 0
+
+
+def test_without_options_the_bound_is_zero() -> None:
+    vols = [b.volunteer("v1")]
+    problem = mk.build_problem(b.registry(vols, needs=[b.need("n1")]), b.WEEK)
+    sb = supply_bound(problem, np.zeros(0, dtype=np.int64))
+    assert (sb.bound, sb.trivial) == (0, 0)
+
+
+def test_on_a_village_it_never_falls_below_the_optimum() -> None:
+    reg = b.generated_registry("village", seed=4)
+    problem = mk.build_problem(reg, b.WEEK)
+    sb = supply_bound(problem, _all(problem))
+    solution = mk.CpSatSolver(
+        time_limit=20, seed=0, tiers=("coverage",), deterministic=True,
+        safety_factor=b.DETERMINISTIC_SAFETY,
+    ).solve(problem)  # fmt: skip
+    assert solution.status == "optimal"
+    covered = int(
+        problem.task_weight[mk.problem.occupancy.covered_tasks(problem, solution.options)].sum()
+    )
+    assert sb.bound is not None and covered <= sb.bound <= sb.trivial
+
+
+@SETTINGS
+@given(frames(max_width=15, max_needs=4, max_vols=3))
+def test_the_supply_bound_is_never_below_the_brute_force_optimum(f: dict[str, Any]) -> None:
+    reg = make(f)
+    full = mk.build_problem(reg, b.WEEK, prune=False)
+    if full.num_options > 16:
+        return
+    best = brute_force(full)
+    for p in (full, mk.build_problem(reg, b.WEEK)):
+        sb = supply_bound(p, _all(p))
+        assert sb.bound is not None
+        assert best <= sb.bound <= sb.trivial
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_it_bounds_every_plan_of_random_villages(seed: int) -> None:
+    # a region-like split: the bound of a part never falls below a plan's weight there
+    reg = b.generated_registry("village", seed=seed)
+    problem = mk.build_problem(reg, b.WEEK)
+    plan = mk.GreedySolver().solve(problem)
+    weight = int(
+        problem.task_weight[mk.problem.occupancy.covered_tasks(problem, plan.options)].sum()
+    )
+    sb = supply_bound(problem, _all(problem))
+    assert sb.bound is not None and weight <= sb.bound
+
+
+def test_the_engine_reports_the_supply_bound_where_cpsat_proves_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    from matchkracht.solver.combine import trivial_bound
+    from matchkracht.solver.cpsat import budget, engine
+
+    # one hour a week, two one-hour tasks on two days: the plan covers the heavier
+    vols = [
+        b.volunteer("v1", availability="mon 09:00-12:00; tue 09:00-12:00", max_hours_per_week=1)
+    ]
+    needs = [b.need("n1", priority=1), b.need("n2", schedule="FREQ=WEEKLY;BYDAY=TU", priority=3)]
+    problem = mk.build_problem(b.registry(vols, needs=needs), b.WEEK)
+    real = engine.solve_free_part
+
+    def unproven(p: mk.Problem, part: Any, threads: int) -> Any:
+        # as if CP-SAT had run out of time before proving anything
+        res = real(p, part, threads)
+        return dataclasses.replace(res, bound=float(trivial_bound(p, part.options)), optimal=False)
+
+    monkeypatch.setattr(engine, "solve_free_part", unproven)
+    sol = mk.CpSatSolver(time_limit=2.0, seed=0, tiers=("coverage",)).solve(problem)
+    assert sol.status == "feasible"
+    assert sol.stats["supply_lps"] == 1
+    covered = mk.problem.occupancy.covered_tasks(problem, sol.options)
+    assert sol.bound == 4 == int(problem.task_weight[covered].sum())
+    assert sol.stats["bound_kind"] == "coverage_optimal"
+    assert sol.stats["bound_kinds"] == {"supply_lp": 1}
+    # without time for the LP, the same solve reports the trivial bound
+    monkeypatch.setattr(budget, "SUPPLY_SHARE", 0.0)
+    bare = mk.CpSatSolver(time_limit=2.0, seed=0, tiers=("coverage",)).solve(problem)
+    assert bare.stats["supply_lps"] == 0
+    assert bare.bound == 5 and bare.stats["bound_kind"] == "trivial"

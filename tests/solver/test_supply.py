@@ -156,3 +156,48 @@ def test_the_engine_reports_the_supply_bound_where_cpsat_proves_nothing(
     bare = mk.CpSatSolver(time_limit=2.0, seed=0, tiers=("coverage",)).solve(problem)
     assert bare.stats["supply_lps"] == 0
     assert bare.bound == 5 and bare.stats["bound_kind"] == "trivial"
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_pdlp_and_highs_bound_alike_and_a_stopped_pdlp_stays_valid(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matchkracht.solver.cpsat import supply
+
+    reg = b.generated_registry("village", seed=seed)
+    problem = mk.build_problem(reg, b.WEEK)
+    highs = supply_bound(problem, _all(problem))
+    monkeypatch.setattr(supply, "PDLP_MIN_COLUMNS", 0)
+    pdlp = supply_bound(problem, _all(problem), time_limit=30)
+    assert highs.bound is not None and pdlp.bound is not None
+    # the same LP: PDLP's dual may stop a little short of optimal, never below the LP
+    assert highs.bound <= pdlp.bound <= highs.bound + 1
+    # a few iterations only: a weaker bound, still above the optimum
+    monkeypatch.setattr(supply, "PDLP_EPS", 1e-1)
+    rough = supply_bound(problem, _all(problem), time_limit=30)
+    solution = mk.CpSatSolver(
+        time_limit=20, seed=0, tiers=("coverage",), deterministic=True,
+        safety_factor=b.DETERMINISTIC_SAFETY,
+    ).solve(problem)  # fmt: skip
+    covered = int(
+        problem.task_weight[mk.problem.occupancy.covered_tasks(problem, solution.options)].sum()
+    )
+    assert rough.bound is not None and covered <= rough.bound <= rough.trivial
+
+
+@SETTINGS
+@given(frames(max_width=15, max_needs=4, max_vols=3))
+def test_a_pdlp_bound_is_never_below_the_brute_force_optimum(f: dict[str, Any]) -> None:
+    from unittest import mock
+
+    from matchkracht.solver.cpsat import supply
+
+    reg = make(f)
+    full = mk.build_problem(reg, b.WEEK, prune=False)
+    if full.num_options > 16:
+        return
+    best = brute_force(full)
+    with mock.patch.multiple(supply, PDLP_MIN_COLUMNS=0, PDLP_EPS=1e-2):
+        sb = supply_bound(full, _all(full), time_limit=10)
+    assert sb.bound is not None
+    assert best <= sb.bound <= sb.trivial

@@ -31,7 +31,10 @@ only makes the bound weaker, never wrong.
 The bound is not the solver's reported optimum but the value of the dual
 solution it returns (:func:`dual_value`): by weak duality every dual vector
 of the right signs bounds the LP from above, whatever the solver's
-tolerances, so the rounding cannot make the bound invalid.
+tolerances, so the rounding cannot make the bound invalid. Small LPs are
+solved by HiGHS (simplex), large ones by OR-Tools' PDLP (a first-order
+method, see :data:`PDLP_MIN_COLUMNS`): stopped by its time limit, its dual
+vector still gives a valid, slightly weaker bound.
 """
 
 from __future__ import annotations
@@ -51,6 +54,18 @@ __all__ = ["Piece", "SupplyBound", "dual_value", "supply_bound", "tighten"]
 
 #: Added before rounding down, for the rounding of the dual value's sum itself.
 SUM_MARGIN = 1e-6
+#: LPs with this many columns or more are solved with OR-Tools' PDLP (a
+#: first-order method: its dual vector at any moment gives a valid bound, so a
+#: time limit weakens the bound instead of losing it), smaller ones with HiGHS
+#: (simplex, via SciPy; all or nothing). Measured on an idle 2-core machine:
+#: scarce municipality (39,475 columns) HiGHS 0.6 s, PDLP 3.9 s to the same
+#: bound; scarce region (291,885 columns) HiGHS 162 s, PDLP 124 s to 92.14 %, and
+#: PDLP stopped at 10 / 20 / 40 s 92.35 / 92.23 / 92.15 %; base region (538,114
+#: columns) PDLP 97.99 % in 12 s.
+PDLP_MIN_COLUMNS = 100_000
+#: PDLP's threads and its relative and absolute optimality tolerance.
+PDLP_THREADS = 2
+PDLP_EPS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,8 @@ class SupplyBound:
         Wall-clock seconds, building included.
     rows, columns
         The LP's size.
+    build_seconds
+        Of ``seconds``, those spent building the LP.
     """
 
     bound: int | None
@@ -75,6 +92,7 @@ class SupplyBound:
     seconds: float
     rows: int
     columns: int
+    build_seconds: float = 0.0
 
 
 def _rows(
@@ -126,6 +144,45 @@ def dual_value(
         reduced = reduced + ub.T @ lam
         value -= float(lam @ b_ub)
     return value + float(np.maximum(reduced, 0.0).sum())
+
+
+def _pdlp_duals(
+    c: np.ndarray,
+    ub: sp.csr_matrix | None,
+    b_ub: np.ndarray | None,
+    eq: sp.csr_matrix,
+    seconds: float,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Dual vectors of the LP from OR-Tools' PDLP, stopped at ``seconds`` or at 1e-6."""
+    from ortools.pdlp import solvers_pb2
+    from ortools.pdlp.python import pdlp
+
+    n_eq = eq.shape[0]
+    blocks = [eq] if ub is None else [eq, ub]
+    lp = pdlp.QuadraticProgram()
+    lp.objective_vector = c
+    lp.constraint_matrix = sp.vstack(blocks).tocsc()
+    lo = (
+        np.zeros(n_eq)
+        if ub is None
+        else np.concatenate([np.zeros(n_eq), np.full(ub.shape[0], -np.inf)])
+    )
+    hi = np.zeros(n_eq) if b_ub is None else np.concatenate([np.zeros(n_eq), b_ub])
+    lp.constraint_lower_bounds = lo
+    lp.constraint_upper_bounds = hi
+    lp.variable_lower_bounds = np.zeros(len(c))
+    lp.variable_upper_bounds = np.ones(len(c))
+    params = solvers_pb2.PrimalDualHybridGradientParams()
+    crit = params.termination_criteria.simple_optimality_criteria
+    crit.eps_optimal_relative = PDLP_EPS
+    crit.eps_optimal_absolute = PDLP_EPS
+    params.termination_criteria.time_sec_limit = max(seconds, 0.01)
+    params.num_threads = PDLP_THREADS
+    result = pdlp.primal_dual_hybrid_gradient(lp, params)
+    y = np.asarray(result.dual_solution, dtype=np.float64)
+    if len(y) != lp.constraint_matrix.shape[0]:
+        return None, None
+    return (None if ub is None else y[n_eq:]), y[:n_eq]
 
 
 def supply_bound(problem: Problem, options: IntArray, time_limit: float = 60.0) -> SupplyBound:
@@ -245,24 +302,34 @@ def supply_bound(problem: Problem, options: IntArray, time_limit: float = 60.0) 
         ub = None
     c = np.concatenate([np.zeros(n_pairs), -p.task_weight[tasks].astype(np.float64)])
     left = max(time_limit - (time.perf_counter() - t0), 0.01)
-    res = linprog(
-        c,
-        A_ub=ub,
-        b_ub=np.array(rhs) if rhs else None,
-        A_eq=eq.tocsr(),
-        b_eq=np.zeros(n_tasks),
-        bounds=(0.0, 1.0),
-        method="highs",
-        options={"time_limit": left, "presolve": True},
-    )
+    build_seconds = time.perf_counter() - t0
+    b_ub = np.array(rhs) if rhs else None
+    eq_csr = eq.tocsr()
+    if n_cols >= PDLP_MIN_COLUMNS:
+        ub_duals, eq_duals = _pdlp_duals(c, ub, b_ub, eq_csr, 0.95 * left)
+    else:
+        res = linprog(
+            c,
+            A_ub=ub,
+            b_ub=b_ub,
+            A_eq=eq_csr,
+            b_eq=np.zeros(n_tasks),
+            bounds=(0.0, 1.0),
+            method="highs",
+            options={"time_limit": left, "presolve": True},
+        )
+        ub_duals, eq_duals = (
+            (res.ineqlin.marginals if rhs else None, res.eqlin.marginals)
+            if res.status == 0
+            else (None, None)
+        )
     bound = None
-    if res.status == 0:
-        value = dual_value(
-            -c, ub, np.array(rhs) if rhs else None, eq.tocsr(), res.ineqlin.marginals,
-            res.eqlin.marginals,
-        )  # fmt: skip
+    if eq_duals is not None:
+        value = dual_value(-c, ub, b_ub, eq_csr, ub_duals, eq_duals)
         bound = min(trivial, math.floor(value + SUM_MARGIN * max(1.0, abs(value))))
-    return SupplyBound(bound, trivial, time.perf_counter() - t0, len(rhs) + n_tasks, n_cols)
+    return SupplyBound(
+        bound, trivial, time.perf_counter() - t0, len(rhs) + n_tasks, n_cols, build_seconds
+    )
 
 
 Piece = tuple[IntArray, float | None, float | None]

@@ -201,3 +201,21 @@ def test_a_pdlp_bound_is_never_below_the_brute_force_optimum(f: dict[str, Any]) 
         sb = supply_bound(full, _all(full), time_limit=10)
     assert sb.bound is not None
     assert best <= sb.bound <= sb.trivial
+
+
+def test_deterministic_mode_gives_the_same_bound_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from matchkracht.solver.cpsat import supply
+
+    reg = b.generated_registry("village", seed=2)
+    problem = mk.build_problem(reg, b.WEEK)
+    monkeypatch.setattr(supply, "PDLP_MIN_COLUMNS", 0)
+    # so few iterations that PDLP stops on its count, far from its tolerance
+    monkeypatch.setattr(supply, "PDLP_WORK_PER_SECOND", 2e4)
+    runs = [
+        supply_bound(problem, _all(problem), 1.0, deterministic=True, safety_factor=1e6)
+        for _ in range(3)
+    ]
+    assert len({r.bound for r in runs}) == 1
+    assert runs[0].bound is not None and runs[0].bound <= runs[0].trivial

@@ -38,6 +38,7 @@ __all__ = [
     "history",
     "need",
     "north",
+    "optimal_covered_weight",
     "registry",
     "road_km",
     "travel_minutes",
@@ -157,3 +158,18 @@ def generated_registry(size: str = "village", seed: int = 3, **kw: Any) -> mk.Re
     return mk.Registry.from_frames(
         frames["volunteers"], frames["clients"], frames["needs"], frames.get("history")
     )
+
+
+def optimal_covered_weight(problem: mk.Problem) -> int:
+    """The covered weight of a coverage-only CP-SAT plan, proven optimal.
+
+    Deterministic mode without a practical safety net: proven however loaded
+    the machine (fails when the plan is not proven optimal).
+    """
+    solution = mk.CpSatSolver(
+        time_limit=20, seed=0, tiers=("coverage",), deterministic=True,
+        safety_factor=DETERMINISTIC_SAFETY,
+    ).solve(problem)  # fmt: skip
+    assert solution.status == "optimal"
+    covered = mk.problem.occupancy.covered_tasks(problem, solution.options)
+    return int(problem.task_weight[covered].sum())

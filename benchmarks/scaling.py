@@ -138,7 +138,10 @@ def measure(run: Run) -> dict[str, Any]:
             weighted_coverage=m["weighted_coverage"],
             bound=bound,
             gap_pp=100.0 * (bound - m["weighted_coverage"]),
+            bound_kind=m.get("bound_kind") or "",
             status=m["status"],
+            # deterministic mode: CP-SAT solves the wall-clock safety net stopped
+            safety_net_fired=solution.stats.get("safety_net_fired", 0),
             generate_seconds=t1 - t0,
             registry_seconds=t2 - t1,
             build_seconds=t3 - t2,

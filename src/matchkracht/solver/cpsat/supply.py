@@ -80,7 +80,7 @@ class SupplyBound:
     ----------
     bound
         Upper bound on the covered weight of any plan of these options
-        (``None`` when the LP did not finish in time).
+        (``None`` when HiGHS did not finish in time; PDLP always gives one).
     trivial
         The weight of the tasks that have an option.
     seconds

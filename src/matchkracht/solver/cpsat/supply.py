@@ -48,6 +48,8 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from matchkracht.problem.core import IntArray, Problem
+from matchkracht.problem.occupancy import covered_tasks
+from matchkracht.solver.cpsat.linear import groups
 from matchkracht.solver.cpsat.rules import interval_cliques
 
 __all__ = ["Piece", "SupplyBound", "dual_value", "supply_bound", "tighten"]
@@ -97,6 +99,14 @@ class SupplyBound:
     rows: int
     columns: int
     build_seconds: float = 0.0
+
+
+def _reduce_by(ufunc: np.ufunc, index: IntArray, values: IntArray, size: int) -> IntArray:
+    """``ufunc`` (``np.minimum`` or ``np.maximum``) of ``values`` grouped by ``index`` (``0..size-1``)."""
+    info = np.iinfo(np.int64)
+    out = np.full(size, info.max if ufunc is np.minimum else info.min, dtype=np.int64)
+    ufunc.at(out, index, values)
+    return out
 
 
 def _rows(
@@ -244,13 +254,13 @@ def supply_bound(
         return SupplyBound(0, 0, time.perf_counter() - t0, 0, 0)
     vols = p.pair_vol[pairs]
     depart, ret = p.opt_depart[options], p.opt_return[options]
-    # per pair: the shortest occupation of its options and its compulsory interval
-    shortest = np.full(n_pairs, np.iinfo(np.int64).max)
-    np.minimum.at(shortest, inverse, ret - depart)
-    late_depart = np.full(n_pairs, np.iinfo(np.int64).min)
-    np.maximum.at(late_depart, inverse, depart)
-    early_return = np.full(n_pairs, np.iinfo(np.int64).max)
-    np.minimum.at(early_return, inverse, ret)
+    # per pair over its options: the shortest occupation, the hull [first departure,
+    # last return) and the compulsory interval [last departure, first return)
+    shortest = _reduce_by(np.minimum, inverse, ret - depart, n_pairs)
+    first_depart = _reduce_by(np.minimum, inverse, depart, n_pairs)
+    last_return = _reduce_by(np.maximum, inverse, ret, n_pairs)
+    late_depart = _reduce_by(np.maximum, inverse, depart, n_pairs)
+    early_return = _reduce_by(np.minimum, inverse, ret, n_pairs)
 
     # equalities: sum(y of t) - needed[t] z[t] == 0
     needed = p.task_needed[tasks].astype(np.float64)
@@ -294,36 +304,32 @@ def supply_bound(
     add(_rows(key, col, np.ones(n_pairs), p.vol_max_tasks[vols].astype(np.float64)))
     occ = p.pair_occupied[pairs].astype(np.float64)
     add(_rows(key, col, occ, p.vol_max_minutes[vols].astype(np.float64)))
-    # the day's span per (volunteer, day)
-    o_key = p.opt_vol[options] * (int(p.task_day.max()) + 1) + p.task_day[p.opt_task[options]]
-    order = np.argsort(o_key, kind="stable")
-    cuts = np.flatnonzero(np.diff(o_key[order])) + 1
-    lo_idx = np.concatenate([[0], cuts])
-    span_key = o_key[order][lo_idx]
-    spans = (
-        np.maximum.reduceat(ret[order], lo_idx) - np.minimum.reduceat(depart[order], lo_idx)
-    ).astype(np.float64)
-    pair_key = vols * (int(p.task_day.max()) + 1) + p.task_day[tasks][pair_t]
-    add(
-        _rows(
-            pair_key, col, shortest.astype(np.float64), spans[np.searchsorted(span_key, pair_key)]
-        )
+    # the day's span per (volunteer, day): from the first departure to the last return
+    day_key = vols * (int(p.task_day.max()) + 1) + p.task_day[tasks][pair_t]
+    _, day_of = np.unique(day_key, return_inverse=True)
+    n_days = int(day_of.max()) + 1
+    spans = _reduce_by(np.maximum, day_of, last_return, n_days) - _reduce_by(
+        np.minimum, day_of, first_depart, n_days
     )
+    add(_rows(day_key, col, shortest.astype(np.float64), spans[day_of].astype(np.float64)))
     # compulsory intervals per volunteer
     fixed = np.flatnonzero(late_depart < early_return)
-    if len(fixed):
-        v_order = fixed[np.argsort(vols[fixed], kind="stable")]
-        v_cuts = np.flatnonzero(np.diff(vols[v_order])) + 1
-        cl_r: list[np.ndarray] = []
-        cl_c: list[np.ndarray] = []
-        for group in np.split(v_order, v_cuts):
-            if len(group) < 2:
-                continue
-            for clique in interval_cliques(late_depart[group], early_return[group]):
-                cl_c.append(group[clique])
-                cl_r.append(np.full(len(clique), len(cl_r)))
-        if cl_r:
-            add((cl_r, cl_c, [np.ones(len(c)) for c in cl_c], [1.0] * len(cl_r)))
+    cl_c: list[np.ndarray] = []
+    for group in groups(vols[fixed]):
+        if len(group) < 2:
+            continue
+        mine = fixed[group]
+        for clique in interval_cliques(late_depart[mine], early_return[mine]):
+            cl_c.append(mine[clique])
+    if cl_c:
+        add(
+            (
+                [np.full(len(c), r) for r, c in enumerate(cl_c)],
+                cl_c,
+                [np.ones(len(c)) for c in cl_c],
+                [1.0] * len(cl_c),
+            )
+        )
     n_cols = n_pairs + n_tasks
     if rhs:
         ub = sp.coo_matrix(
@@ -333,8 +339,8 @@ def supply_bound(
     else:
         ub = None
     c = np.concatenate([np.zeros(n_pairs), -p.task_weight[tasks].astype(np.float64)])
-    left = max(time_limit - (time.perf_counter() - t0), 0.01)
     build_seconds = time.perf_counter() - t0
+    left = max(time_limit - build_seconds, 0.01)
     b_ub = np.array(rhs) if rhs else None
     eq_csr = eq.tocsr()
     if n_cols >= PDLP_MIN_COLUMNS:
@@ -397,10 +403,7 @@ def tighten(
         seconds spent.
     """
     p = problem
-    covered = np.zeros(p.num_tasks, dtype=bool)
-    if len(plan):
-        counts = np.bincount(p.opt_task[plan], minlength=p.num_tasks)
-        covered = counts >= p.task_needed
+    covered = covered_tasks(p, plan)
     t0 = time.perf_counter()
     out = list(pieces)
     todo: list[int] = []

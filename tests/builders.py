@@ -42,6 +42,7 @@ __all__ = [
     "registry",
     "road_km",
     "travel_minutes",
+    "unproven_parts",
     "volunteer",
 ]
 
@@ -173,3 +174,25 @@ def optimal_covered_weight(problem: mk.Problem) -> int:
     assert solution.status == "optimal"
     covered = mk.problem.occupancy.covered_tasks(problem, solution.options)
     return int(problem.task_weight[covered].sum())
+
+
+def unproven_parts() -> Any:
+    """A patch (context manager) under which CP-SAT's free parts report the trivial bound.
+
+    As when a part's time runs out before CP-SAT proves anything: the plan is
+    the same, and the bound must come from elsewhere (the supply relaxation).
+    """
+    import dataclasses
+    from unittest import mock
+
+    from matchkracht.solver.combine import trivial_bound
+    from matchkracht.solver.cpsat import engine
+
+    real = engine.solve_free_part
+
+    def unproven(problem: mk.Problem, part: Any, threads: int) -> Any:
+        res = real(problem, part, threads)
+        trivial = float(trivial_bound(problem, part.options))
+        return dataclasses.replace(res, bound=trivial, optimal=False)
+
+    return mock.patch.object(engine, "solve_free_part", unproven)

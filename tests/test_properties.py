@@ -266,12 +266,9 @@ def _engines() -> list[Any]:
 )
 def test_the_reported_bound_is_never_below_any_plan(f: dict[str, Any], how: str) -> None:
     import contextlib
-    import dataclasses
     from unittest import mock
 
-    from matchkracht.solver.combine import trivial_bound
     from matchkracht.solver.cpsat import budget
-    from matchkracht.solver.cpsat import engine as cpsat_engine
 
     reg = make(f)
     full = mk.build_problem(reg, b.WEEK, prune=False)
@@ -290,18 +287,7 @@ def test_the_reported_bound_is_never_below_any_plan(f: dict[str, Any], how: str)
         "large": {"LARGE_COMPONENT": 1, "LNS_ONLY_SECONDS_PER_OPTION": 0.0},
         "unproven": {},
     }[how]
-    real = cpsat_engine.solve_free_part
-
-    def unproven(problem: mk.Problem, part: Any, threads: int) -> Any:
-        res = real(problem, part, threads)
-        trivial = float(trivial_bound(problem, part.options))
-        return dataclasses.replace(res, bound=trivial, optimal=False)
-
-    weak = (
-        mock.patch.object(cpsat_engine, "solve_free_part", unproven)
-        if how == "unproven"
-        else contextlib.nullcontext()
-    )
+    weak = b.unproven_parts() if how == "unproven" else contextlib.nullcontext()
     with mock.patch.multiple(budget, **patches) if patches else contextlib.nullcontext(), weak:
         regions = "independent" if how == "apart" else "in_turn"
         sol = mk.CpSatSolver(time_limit=2.0, seed=0, workers=2, regions=regions).solve(p)

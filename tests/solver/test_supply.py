@@ -127,10 +127,7 @@ def test_it_bounds_every_plan_of_random_villages(seed: int) -> None:
 def test_the_engine_reports_the_supply_bound_where_cpsat_proves_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import dataclasses
-
-    from matchkracht.solver.combine import trivial_bound
-    from matchkracht.solver.cpsat import budget, engine
+    from matchkracht.solver.cpsat import budget
 
     # one hour a week, two one-hour tasks on two days: the plan covers the heavier
     vols = [
@@ -138,24 +135,18 @@ def test_the_engine_reports_the_supply_bound_where_cpsat_proves_nothing(
     ]
     needs = [b.need("n1", priority=1), b.need("n2", schedule="FREQ=WEEKLY;BYDAY=TU", priority=3)]
     problem = mk.build_problem(b.registry(vols, needs=needs), b.WEEK)
-    real = engine.solve_free_part
-
-    def unproven(p: mk.Problem, part: Any, threads: int) -> Any:
-        # as if CP-SAT had run out of time before proving anything
-        res = real(p, part, threads)
-        return dataclasses.replace(res, bound=float(trivial_bound(p, part.options)), optimal=False)
-
-    monkeypatch.setattr(engine, "solve_free_part", unproven)
-    sol = mk.CpSatSolver(time_limit=2.0, seed=0, tiers=("coverage",)).solve(problem)
+    # as if CP-SAT had run out of time before proving anything
+    with b.unproven_parts():
+        sol = mk.CpSatSolver(time_limit=2.0, seed=0, tiers=("coverage",)).solve(problem)
+        # without time for the LP, the same solve reports the trivial bound
+        monkeypatch.setattr(budget, "SUPPLY_SHARE", 0.0)
+        bare = mk.CpSatSolver(time_limit=2.0, seed=0, tiers=("coverage",)).solve(problem)
     assert sol.status == "feasible"
     assert sol.stats["supply_lps"] == 1
     covered = mk.problem.occupancy.covered_tasks(problem, sol.options)
     assert sol.bound == 4 == int(problem.task_weight[covered].sum())
     assert sol.stats["bound_kind"] == "coverage_optimal"
     assert sol.stats["bound_kinds"] == {"supply_lp": 1}
-    # without time for the LP, the same solve reports the trivial bound
-    monkeypatch.setattr(budget, "SUPPLY_SHARE", 0.0)
-    bare = mk.CpSatSolver(time_limit=2.0, seed=0, tiers=("coverage",)).solve(problem)
     assert bare.stats["supply_lps"] == 0
     assert bare.bound == 5 and bare.stats["bound_kind"] == "trivial"
 

@@ -45,6 +45,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from matchkracht.problem import Problem
+from matchkracht.problem.occupancy import Calendar
 from matchkracht.solver.base import Solution
 from matchkracht.solver.greedy import greedy_options
 
@@ -119,51 +120,6 @@ class ClosestAvailable:
         return _solution(options, t0, self.name)
 
 
-class _Calendar:
-    """Occupied intervals, weekly use and ``max_team`` places in use (for the repair)."""
-
-    def __init__(self, problem: Problem) -> None:
-        self.p = problem
-        weeks = max(problem.num_weeks, 1)
-        self.busy: dict[int, list[tuple[int, int]]] = {}
-        self.tasks = np.zeros((problem.num_volunteers, weeks), dtype=np.int64)
-        self.minutes = np.zeros_like(self.tasks)
-        self.team: dict[int, set[int]] = {}
-
-    def _new_member(self, pair: int) -> int:
-        """The need whose ``max_team`` places ``pair`` would use, or -1."""
-        p = self.p
-        n = int(p.task_need[p.pair_task[pair]])
-        return n if p.need_team_cap[n] >= 0 and not p.pair_team_known[pair] else -1
-
-    def fits(self, o: int) -> bool:
-        p = self.p
-        pair = int(p.opt_pair[o])
-        v, w = int(p.pair_vol[pair]), int(p.task_week[p.pair_task[pair]])
-        if self.tasks[v, w] + 1 > p.vol_max_tasks[v]:
-            return False
-        if self.minutes[v, w] + p.pair_occupied[pair] > p.vol_max_minutes[v]:
-            return False
-        n = self._new_member(pair)
-        if n >= 0:
-            joined = self.team.get(n, set())
-            if v not in joined and len(joined) >= p.need_team_cap[n]:
-                return False
-        a, b = int(p.opt_depart[o]), int(p.opt_return[o])
-        return all(b <= c or d <= a for c, d in self.busy.get(v, ()))
-
-    def take(self, o: int) -> None:
-        p = self.p
-        pair = int(p.opt_pair[o])
-        v, w = int(p.pair_vol[pair]), int(p.task_week[p.pair_task[pair]])
-        self.tasks[v, w] += 1
-        self.minutes[v, w] += p.pair_occupied[pair]
-        self.busy.setdefault(v, []).append((int(p.opt_depart[o]), int(p.opt_return[o])))
-        n = self._new_member(pair)
-        if n >= 0:
-            self.team.setdefault(n, set()).add(v)
-
-
 def per_day_options(problem: Problem, *, fill_teams: bool = True) -> IntArray:
     """Per-day one-to-one assignment, repaired into a feasible set of options.
 
@@ -214,7 +170,7 @@ def per_day_options(problem: Problem, *, fill_teams: bool = True) -> IntArray:
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
             if pair_at[r, c] >= 0:
                 assigned_pairs.append(int(pair_at[r, c]))
-    cal = _Calendar(p)
+    cal = Calendar(p)
     chosen: list[int] = []
     ap = np.array(assigned_pairs, dtype=np.int64)
     if len(ap):
@@ -231,7 +187,7 @@ def per_day_options(problem: Problem, *, fill_teams: bool = True) -> IntArray:
     return np.array(sorted(chosen), dtype=np.int64)
 
 
-def _fill_teams(problem: Problem, cal: _Calendar) -> list[int]:
+def _fill_teams(problem: Problem, cal: Calendar) -> list[int]:
     """Greedily give tasks that need several volunteers a team at one start."""
     p = problem
     teams = np.flatnonzero(p.task_needed > 1)
@@ -249,11 +205,11 @@ def _fill_teams(problem: Problem, cal: _Calendar) -> list[int]:
         for s in np.unique(p.opt_start[opts]).tolist():
             at = opts[p.opt_start[opts] == s]
             at = at[np.lexsort((at, km[at]))]
-            group = [o for o in at.tolist() if cal.fits(o)]
-            if len(group) >= need:
-                for o in group[:need]:
+            team = cal.pick_team(at.tolist(), need)
+            if team is not None:
+                for o in team:
                     cal.take(o)
-                chosen.extend(group[:need])
+                chosen.extend(team)
                 break
     return chosen
 

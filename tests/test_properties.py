@@ -115,6 +115,7 @@ def frames(
             priority=pick([1, 2, 3]),
             volunteers_needed=pick([1, 2], [0.7, 0.3]),
             continuity=pick(["none", "prefer", "strict"], [0.2, 0.5, 0.3]),
+            max_team=pick(["", 1, 2], [0.7, 0.15, 0.15]),
         )
         if kind == "ride":
             row["dest_lat"] = b.north(float(rng.integers(0, 4)))
@@ -145,7 +146,9 @@ def brute_force(p: mk.Problem) -> int:
     A subset is feasible when every task has either none or exactly
     ``task_needed`` options, all at one start; no volunteer has two options
     whose occupied times ``[depart, return)`` overlap; and per volunteer and
-    ISO week the task count and occupied minutes stay within the caps.
+    ISO week the task count and occupied minutes stay within the caps; and per
+    need with a care-team cap at most that many volunteers join its team (those
+    who served it recently are members already).
     """
     n = p.num_options
     masks = ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1).astype(bool)
@@ -174,6 +177,17 @@ def brute_force(p: mk.Problem) -> int:
             if len(cols):
                 ok &= masks[:, cols].sum(axis=1) <= p.vol_max_tasks[v]
                 ok &= (masks[:, cols] * occupied[cols]).sum(axis=1) <= p.vol_max_minutes[v]
+    need = p.task_need[task]
+    newcomer = ~p.pair_team_known[p.opt_pair]
+    for n in np.unique(need).tolist():
+        if p.need_team_cap[n] < 0:
+            continue
+        joined = [
+            masks[:, np.flatnonzero((need == n) & newcomer & (vol == v))].any(axis=1)
+            for v in np.unique(vol[(need == n) & newcomer]).tolist()
+        ]
+        if joined:
+            ok &= np.sum(joined, axis=0) <= p.need_team_cap[n]
     return int(weight[ok].max())
 
 

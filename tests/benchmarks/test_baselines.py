@@ -127,6 +127,20 @@ def test_baseline_plans_pass_check_on_hand_made_registry(baseline: object) -> No
     assert plan.metrics["covered"] > 0
 
 
+@pytest.mark.parametrize("baseline", BASELINES, ids=lambda b: b.name)
+def test_baselines_keep_a_care_team_cap_on_team_tasks(baseline: object) -> None:
+    # a task for two volunteers whose care team holds one: no baseline may cover it
+    vols = [{"volunteer_id": f"v{i}", "lat": LAT, "lon": LON,
+             "availability": "mon 09:00-17:00"} for i in range(3)]  # fmt: skip
+    client = {"client_id": "c1", "lat": LAT, "lon": LON}
+    need = {"need_id": "n1", "client_id": "c1", "schedule": "FREQ=WEEKLY;BYDAY=MO",
+            "window": "10:00-10:00", "duration_min": 60, "volunteers_needed": 2,
+            "max_team": 1}  # fmt: skip
+    plan, violations = _check(_registry(vols, [client], [need]), baseline)
+    assert violations.empty, violations.to_string()
+    assert plan.assignments.empty
+
+
 def test_baselines_never_beat_the_proven_bound() -> None:
     registry = _village(2, "holiday")
     problem = mk.build_problem(registry, WEEK)

@@ -75,6 +75,23 @@ def test_greedy_team_all_or_nothing() -> None:
     assert plan.assignments["start"].nunique() == 1
 
 
+def test_greedy_team_keeps_the_care_team_cap() -> None:
+    # a task for two with a care team of one: no plan covers it
+    vols = [b.volunteer(f"v{i}") for i in range(1, 4)]
+    capped = [b.need("n1", volunteers_needed=2, max_team=1)]
+    assert greedy_plan(b.registry(vols, needs=capped)).assignments.empty
+    # a team of two with v3 in it from last week: v3 and one newcomer, not two newcomers
+    plan = greedy_plan(
+        b.registry(
+            vols,
+            needs=[b.need("n1", volunteers_needed=2, max_team=2)],
+            history=[b.history("v3")],
+        )
+    )
+    assert "v3" in set(plan.assignments["volunteer_id"])
+    assert len(plan.assignments) == 2
+
+
 def test_greedy_team_waits_for_a_start_where_all_are_free() -> None:
     # v1 is busy 10:00-11:00 with an earlier, more important task; the team then starts at 11:00
     vols = [b.volunteer("v1"), b.volunteer("v2")]

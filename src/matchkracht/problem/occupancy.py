@@ -179,6 +179,41 @@ class Calendar:
         a, b = int(p.opt_depart[o]), int(p.opt_return[o])
         return all(b <= c or d <= a for c, d in self.busy.get(v, ()))
 
+    def joins(self, o: int) -> bool:
+        """Whether option ``o`` would bring a newcomer into a capped care team."""
+        p = self.p
+        pair = p.opt_pair[o]
+        n = int(p.task_need[p.pair_task[pair]])
+        if p.need_team_cap[n] < 0 or p.pair_team_known[pair]:
+            return False
+        return int(p.pair_vol[pair]) not in self.team.get(n, set())
+
+    def fits_together(self, options: list[int]) -> bool:
+        """Whether the options of one task (a team, one volunteer each) all fit at once.
+
+        Each must fit on its own (:meth:`fits`), and the newcomers they bring
+        into the need's care team together must leave it within its cap.
+        """
+        if not all(self.fits(o) for o in options):
+            return False
+        p = self.p
+        newcomers = {int(p.opt_vol[o]) for o in options if self.joins(o)}
+        if not newcomers:
+            return True
+        n = int(p.task_need[p.opt_task[options[0]]])
+        return len(self.team.get(n, set())) + len(newcomers) <= int(p.need_team_cap[n])
+
+    def pick_team(self, options: list[int], need: int) -> list[int] | None:
+        """``need`` options of one task at one start that fit together, or ``None``.
+
+        ``options`` in order of preference; members of the need's care team
+        come before newcomers, so a capped team takes no newcomer it need not.
+        """
+        group = sorted((o for o in options if self.fits(o)), key=self.joins)
+        if len(group) >= need and self.fits_together(group[:need]):
+            return group[:need]
+        return None
+
     def take(self, o: int) -> None:
         """Record option ``o`` as chosen."""
         p = self.p

@@ -89,13 +89,13 @@ def greedy_options(
             continue
         starts = p.opt_start[opts]
         for s in sorted(set(starts.tolist()), key=starts.tolist().index):
-            group = [o for o in opts[starts == s].tolist() if cal.fits(o)]
-            if len(group) >= need:
-                for o in group[:need]:
+            team = cal.pick_team(opts[starts == s].tolist(), need)
+            if team is not None:
+                for o in team:
                     cal.take(o)
                     if on_take is not None:
                         on_take(o)
-                chosen.extend(group[:need])
+                chosen.extend(team)
                 break
     return np.array(sorted(chosen), dtype=np.int64)
 

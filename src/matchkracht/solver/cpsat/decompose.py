@@ -160,7 +160,7 @@ def fitting_hint(
         members = pos[group]
         if len(members) < problem.task_needed[tasks[group[0]]]:
             continue
-        if all(trial.fits(int(options[i])) for i in members.tolist()):
+        if trial.fits_together([int(options[i]) for i in members.tolist()]):
             for i in members.tolist():
                 trial.take(int(options[i]))
             out[members] = True

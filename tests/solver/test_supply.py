@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from test_properties import SETTINGS, brute_force, frames, make
 
 import matchkracht as mk
+from matchkracht.data.horizon import Horizon
 from matchkracht.solver.cpsat.supply import supply_bound
 
 
@@ -72,6 +73,46 @@ def test_a_team_counts_each_volunteer_once() -> None:
     reg = b.registry([b.volunteer("v1", skills="handy"), vols[1]], needs=needs)
     problem = mk.build_problem(reg, b.WEEK)
     assert supply_bound(problem, _all(problem)).bound == 0
+
+
+def _team(max_team: int | str, history: list[dict[str, Any]] | None = None) -> mk.Problem:
+    # two Mondays; v1 is away on the second, v2 on the first
+    vols = [
+        b.volunteer("v1", unavailable=b.day(7)),
+        b.volunteer("v2", lat=b.north(1.0), unavailable=b.day(0)),
+        b.volunteer("v3", availability="fri 09:00-12:00"),  # never free on a Monday
+    ]
+    reg = b.registry(vols, needs=[b.need("n1", max_team=max_team)], history=history)
+    return mk.build_problem(reg, Horizon.from_week(b.WEEK, weeks=2))
+
+
+def test_a_care_team_cap_binds_across_the_horizon() -> None:
+    # a team of one: v1 or v2 may join, not both, so one Monday at most
+    capped, free = _team(1), _team("")
+    one = int(capped.task_weight[0])
+    assert supply_bound(capped, _all(capped)).bound == one
+    assert supply_bound(free, _all(free)).bound == 2 * one
+
+
+def test_a_team_place_is_not_shared_out() -> None:
+    # three weekdays, a team of one, two newcomers who each take one task a week:
+    # half of each (two tasks) would keep the caps, but the one member covers one
+    free = "mon 09:00-17:00; tue 09:00-17:00; wed 09:00-17:00"
+    vols = [
+        b.volunteer(f"v{i}", lat=b.north(i), availability=free, max_tasks_per_week=1)
+        for i in (1, 2)
+    ]
+    needs = [b.need("n1", schedule="FREQ=WEEKLY;BYDAY=MO,TU,WE", max_team=1)]
+    p = mk.build_problem(b.registry(vols, needs=needs), b.WEEK)
+    assert p.num_tasks == 3
+    assert supply_bound(p, _all(p)).bound == int(p.task_weight[0])
+
+
+def test_a_full_care_team_takes_no_newcomer() -> None:
+    # v3 served n1 last week and fills its team of one: v1 and v2 may not join
+    p = _team(1, [b.history("v3")])
+    assert p.need_team_cap.tolist() == [0]
+    assert supply_bound(p, _all(p)).bound == 0
 
 
 def test_without_options_the_bound_is_zero() -> None:

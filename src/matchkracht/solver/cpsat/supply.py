@@ -20,7 +20,13 @@ covered weight ``sum(w[t] z[t])`` subject to
   earliest departure to the latest return of their options that day (their
   intervals never overlap, so together they are at most that long);
 * per volunteer, pairs whose every option occupies a common moment (their
-  *compulsory* intervals overlap) take at most one of them.
+  *compulsory* intervals overlap) take at most one of them;
+* care teams (``max_team``): a need whose team is full takes no newcomer
+  (those pairs are left out); otherwise ``u[n, v]`` in ``[0, 1]`` per need and
+  newcomer, ``y[p] <= u[n, v]``, at most ``need_team_cap[n]`` of them, and
+  ``sum(y[p] for p of n and v) <= most[n, v] * u[n, v]`` with ``most`` the
+  tasks of ``n`` the volunteer's weekly caps allow: a team place is one
+  person's, it cannot be shared out over several half-members.
 
 Every plan satisfies these (set ``y`` to the pairs it uses and ``z`` to the
 tasks it covers), so the LP's optimum is an upper bound on the covered
@@ -246,6 +252,12 @@ def supply_bound(
     t0 = time.perf_counter()
     p = problem
     options = np.asarray(options, dtype=np.int64)
+    # a need whose care team is full takes no newcomer: their options are never chosen
+    opt_pairs = p.opt_pair[options]
+    closed = (p.need_team_cap[p.task_need[p.pair_task[opt_pairs]]] == 0) & ~p.pair_team_known[
+        opt_pairs
+    ]
+    options = options[~closed]
     pairs, inverse = np.unique(p.opt_pair[options], return_inverse=True)
     tasks, pair_t = np.unique(p.pair_task[pairs], return_inverse=True)
     trivial = int(p.task_weight[tasks].sum())
@@ -330,7 +342,61 @@ def supply_bound(
                 [1.0] * len(cl_c),
             )
         )
+    # care teams: per need, at most need_team_cap newcomers (u[need, volunteer] >= y[p])
     n_cols = n_pairs + n_tasks
+    pair_need = p.task_need[p.pair_task[pairs]]
+    newcomer = np.flatnonzero((p.need_team_cap[pair_need] > 0) & ~p.pair_team_known[pairs])
+    if len(newcomer):
+        nv_key = pair_need[newcomer] * p.num_volunteers + vols[newcomer]
+        nv, nv_of = np.unique(nv_key, return_inverse=True)
+        u_col = n_cols + nv_of
+        add(
+            (
+                [np.repeat(np.arange(len(newcomer)), 2)],
+                [np.stack([newcomer, u_col], axis=1).ravel()],
+                [np.tile([1.0, -1.0], len(newcomer))],
+                [0.0] * len(newcomer),
+            )
+        )
+        # and a newcomer does at most as many of its tasks a week as their caps allow
+        # (``sum(y) <= most * u``): a team place cannot be shared out over volunteers
+        nvw_key = nv_of * max(p.num_weeks, 1) + weeks[newcomer]
+        nvw, nvw_of = np.unique(nvw_key, return_inverse=True)
+        nc_vols = vols[newcomer]
+        least = _reduce_by(np.minimum, nvw_of, p.pair_occupied[pairs[newcomer]], len(nvw))
+        nvw_vol = _reduce_by(np.maximum, nvw_of, nc_vols, len(nvw))
+        by_week = np.minimum.reduce(
+            [
+                np.bincount(nvw_of, minlength=len(nvw)),
+                p.vol_max_tasks[nvw_vol],
+                p.vol_max_minutes[nvw_vol] // np.maximum(least, 1),
+            ]
+        )
+        most = np.bincount(nvw // max(p.num_weeks, 1), weights=by_week, minlength=len(nv))
+        tight = np.flatnonzero(most < np.bincount(nv_of, minlength=len(nv)))
+        if len(tight):
+            row_of = np.full(len(nv), -1)
+            row_of[tight] = np.arange(len(tight))
+            mine = np.flatnonzero(row_of[nv_of] >= 0)
+            add(
+                (
+                    [row_of[nv_of[mine]], np.arange(len(tight))],
+                    [newcomer[mine], n_cols + tight],
+                    [np.ones(len(mine)), -most[tight]],
+                    [0.0] * len(tight),
+                )
+            )
+        nv_need = nv // p.num_volunteers
+        add(
+            _rows(
+                nv_need,
+                n_cols + np.arange(len(nv)),
+                np.ones(len(nv)),
+                p.need_team_cap[nv_need].astype(np.float64),
+            )
+        )
+        n_cols += len(nv)
+    eq = sp.csr_matrix((eq.data, (eq.row, eq.col)), shape=(n_tasks, n_cols))
     if rhs:
         ub = sp.coo_matrix(
             (np.concatenate(v_all), (np.concatenate(r_all), np.concatenate(c_all))),
@@ -338,7 +404,8 @@ def supply_bound(
         ).tocsr()
     else:
         ub = None
-    c = np.concatenate([np.zeros(n_pairs), -p.task_weight[tasks].astype(np.float64)])
+    c = np.zeros(n_cols)
+    c[n_pairs : n_pairs + n_tasks] = -p.task_weight[tasks]
     build_seconds = time.perf_counter() - t0
     left = max(time_limit - build_seconds, 0.01)
     b_ub = np.array(rhs) if rhs else None
@@ -370,7 +437,12 @@ def supply_bound(
         value = dual_value(-c, ub, b_ub, eq_csr, ub_duals, eq_duals)
         bound = min(trivial, math.floor(value + SUM_MARGIN * max(1.0, abs(value))))
     return SupplyBound(
-        bound, trivial, time.perf_counter() - t0, len(rhs) + n_tasks, n_cols, build_seconds
+        bound,
+        trivial,
+        time.perf_counter() - t0,
+        len(rhs) + n_tasks,
+        n_cols,
+        build_seconds,
     )
 
 

@@ -2,12 +2,14 @@
 
 ``CpSatSolver`` is the main engine; ``GreedySolver`` the first-fit baseline.
 Benchmarks add more baselines following the same protocol. ``day_bound``
-proves an upper bound on weighted coverage that is stronger than the trivial one.
+and ``weeks_bound`` prove upper bounds on weighted coverage that are stronger
+than the trivial one (each day exact; each volunteer's week exact).
 """
 
 from matchkracht.solver.base import Solution, Solver
 from matchkracht.solver.bounds import DayBound, day_bound
 from matchkracht.solver.cpsat import CpSatSolver
+from matchkracht.solver.cpsat.weeks import WeeksBound, weeks_bound
 from matchkracht.solver.greedy import (
     GreedySolver,
     ScarceFirstSolver,
@@ -23,8 +25,10 @@ __all__ = [
     "ScarceFirstSolver",
     "Solution",
     "Solver",
+    "WeeksBound",
     "day_bound",
     "familiar_first_options",
     "greedy_options",
     "scarce_first_options",
+    "weeks_bound",
 ]

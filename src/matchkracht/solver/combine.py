@@ -12,10 +12,11 @@ the smallest valid bound counts:
   (CP-SAT's best objective bound of the coverage tier, rounded down);
 * a relaxation's bound, where one was computed: the supply relaxation of
   :func:`~matchkracht.solver.cpsat.supply.supply_bound`, an LP over (task,
-  volunteer) pairs of the whole component, which the engine computes for
-  every component whose plan it has not proven optimal (a component split
-  into regions included: the LP sees the whole component, each volunteer's
-  time counted once).
+  volunteer) pairs of the whole component, tightened with every volunteer's
+  exact week (:func:`~matchkracht.solver.cpsat.weeks.weeks_bound`), which the
+  engine computes for every component whose plan it has not proven optimal (a
+  component split into regions included: the LP sees the whole component,
+  each volunteer's time counted once).
 
 A component split into ISO weeks solved one after another has no engine
 bound: each week was solved given what the weeks before took (volunteers'

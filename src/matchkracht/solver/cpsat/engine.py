@@ -38,7 +38,6 @@ from matchkracht.solver.cpsat.fill import cover_open
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray
 from matchkracht.solver.cpsat.model import Model, maximize, solution
 from matchkracht.solver.cpsat.restrict import relevant_options
-from matchkracht.solver.cpsat.supply import tighten
 from matchkracht.solver.cpsat.tiers import (
     REGISTRY,
     at_cap_giver,
@@ -49,6 +48,7 @@ from matchkracht.solver.cpsat.tiers import (
     restricted_model,
     solve_steps,
 )
+from matchkracht.solver.cpsat.weeks import tighten
 from matchkracht.solver.greedy import familiar_first_options
 
 if TYPE_CHECKING:
@@ -588,7 +588,14 @@ class CpSatSolver:
         options, filled = self._fill(problem, options, tier_values)
         # the supply relaxation where the plan is not proven optimal, counting each
         # volunteer once per component (also across the regions of a split one)
-        pieces, supply_stats = tighten(problem, pieces, options, tuning.SUPPLY_SHARE * s.time_limit)
+        pieces, supply_stats = tighten(
+            problem,
+            pieces,
+            options,
+            tuning.SUPPLY_SHARE * s.time_limit,
+            deterministic=s.deterministic,
+            safety_factor=s.safety_factor,
+        )
         covered_weight = tier_values.get("coverage", 0.0)
         proven = whole_bound(problem, pieces, covered_weight)
         bound = proven.value
@@ -606,7 +613,8 @@ class CpSatSolver:
             "coverage_optimal": math.isclose(bound, covered_weight),
             # options of the plan changed by covering open tasks after the parts
             "filled": filled,
-            # LPs of the supply relaxation solved, and their seconds (wall clock)
+            # LPs of the supply relaxation solved, rounds of volunteers' exact weeks
+            # priced (weeks bound), and their seconds (wall clock)
             **supply_stats,
             # deterministic mode: solves stopped by the wall-clock safety net (then
             # the plan depends on the machine's load; 0: reproducible)

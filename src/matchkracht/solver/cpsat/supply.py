@@ -50,15 +50,23 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from matchkracht.problem.core import IntArray, Problem
-from matchkracht.problem.occupancy import covered_tasks
 from matchkracht.solver.cpsat.linear import groups
 from matchkracht.solver.cpsat.rules import interval_cliques
 
-__all__ = ["Piece", "SupplyBound", "dual_value", "supply_bound", "tighten"]
+__all__ = [
+    "SupplyBound",
+    "SupplyLP",
+    "bound_of",
+    "dual_value",
+    "lp_duals",
+    "supply_bound",
+    "supply_lp",
+]
 
 #: Added before rounding down, for the rounding of the dual value's sum itself.
 SUM_MARGIN = 1e-6
@@ -105,6 +113,40 @@ class SupplyBound:
     rows: int
     columns: int
     build_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class SupplyLP:
+    """The supply relaxation of a set of options: ``min c @ x`` s.t. ``ub @ x <= b_ub``, ``eq @ x == 0``, ``0 <= x <= 1``.
+
+    Attributes
+    ----------
+    options
+        The options it covers (those of full care teams left out).
+    pairs, tasks
+        The pair of each ``y`` column (the first ``len(pairs)``) and the task of
+        each ``z`` column (the next ``len(tasks)``); ``u`` columns follow.
+    c, ub, b_ub, eq
+        The LP (a minimisation: ``c`` is minus the weight of the ``z`` columns).
+    own
+        Per ``ub`` row, whether it is one volunteer's own (weekly caps, day
+        spans, common moments: rows over that volunteer's pairs alone).
+    trivial
+        The weight of the tasks that have an option.
+    build_seconds
+        Seconds spent building it.
+    """
+
+    options: IntArray
+    pairs: IntArray
+    tasks: IntArray
+    c: np.ndarray
+    ub: sp.csr_matrix | None
+    b_ub: np.ndarray | None
+    eq: sp.csr_matrix
+    own: npt.NDArray[np.bool_]
+    trivial: int
+    build_seconds: float
 
 
 def _reduce_by(ufunc: np.ufunc, index: IntArray, values: IntArray, size: int) -> IntArray:
@@ -218,36 +260,11 @@ def _pdlp_duals(
     return (None if ub is None else y[n_eq:]), y[:n_eq]
 
 
-def supply_bound(
-    problem: Problem,
-    options: IntArray,
-    time_limit: float = 60.0,
-    *,
-    deterministic: bool = False,
-    safety_factor: float = 10.0,
-) -> SupplyBound:
-    """Bound the covered weight of any plan of ``options`` by the supply relaxation.
+def supply_lp(problem: Problem, options: IntArray) -> SupplyLP | None:
+    """The supply relaxation of ``options`` as matrices (``None`` without a usable option).
 
-    Parameters
-    ----------
-    problem
-        The problem.
-    options
-        Option indices (a component, a region, or all of them).
-    time_limit
-        Seconds for the LP, building included. HiGHS (small LPs) stopped by
-        it gives no bound (``bound is None``); PDLP (large ones) gives the
-        bound of its dual vector at that moment.
-    deterministic
-        Same input, same bound: HiGHS runs to its end and PDLP for a number
-        of iterations (``time_limit`` worth, :data:`PDLP_WORK_PER_SECOND`);
-        ``safety_factor`` times ``time_limit`` of wall clock is the safety net.
-    safety_factor
-        See ``deterministic``.
-
-    Returns
-    -------
-    SupplyBound
+    See the module docstring for its rows; the columns are ``y`` (one per
+    pair), ``z`` (one per task) and ``u`` (one per capped need and newcomer).
     """
     t0 = time.perf_counter()
     p = problem
@@ -263,7 +280,7 @@ def supply_bound(
     trivial = int(p.task_weight[tasks].sum())
     n_pairs, n_tasks = len(pairs), len(tasks)
     if n_pairs == 0:
-        return SupplyBound(0, 0, time.perf_counter() - t0, 0, 0)
+        return None
     vols = p.pair_vol[pairs]
     depart, ret = p.opt_depart[options], p.opt_return[options]
     # per pair over its options: the shortest occupation, the hull [first departure,
@@ -287,11 +304,14 @@ def supply_bound(
     c_all: list[np.ndarray] = []
     v_all: list[np.ndarray] = []
     rhs: list[float] = []
+    own: list[bool] = []
 
     def add(
         parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[float]],
+        mine: bool = False,
     ) -> None:
         r, c, v, b = parts
+        own.extend([mine] * len(b))
         base = len(rhs)
         r_all.extend(x + base for x in r)
         c_all.extend(c)
@@ -313,9 +333,9 @@ def supply_bound(
     weeks = p.task_week[tasks][pair_t]
     key = vols * max(p.num_weeks, 1) + weeks
     col = np.arange(n_pairs)
-    add(_rows(key, col, np.ones(n_pairs), p.vol_max_tasks[vols].astype(np.float64)))
+    add(_rows(key, col, np.ones(n_pairs), p.vol_max_tasks[vols].astype(np.float64)), True)
     occ = p.pair_occupied[pairs].astype(np.float64)
-    add(_rows(key, col, occ, p.vol_max_minutes[vols].astype(np.float64)))
+    add(_rows(key, col, occ, p.vol_max_minutes[vols].astype(np.float64)), True)
     # the day's span per (volunteer, day): from the first departure to the last return
     day_key = vols * (int(p.task_day.max()) + 1) + p.task_day[tasks][pair_t]
     _, day_of = np.unique(day_key, return_inverse=True)
@@ -323,7 +343,7 @@ def supply_bound(
     spans = _reduce_by(np.maximum, day_of, last_return, n_days) - _reduce_by(
         np.minimum, day_of, first_depart, n_days
     )
-    add(_rows(day_key, col, shortest.astype(np.float64), spans[day_of].astype(np.float64)))
+    add(_rows(day_key, col, shortest.astype(np.float64), spans[day_of].astype(np.float64)), True)
     # compulsory intervals per volunteer
     fixed = np.flatnonzero(late_depart < early_return)
     cl_c: list[np.ndarray] = []
@@ -340,7 +360,8 @@ def supply_bound(
                 cl_c,
                 [np.ones(len(c)) for c in cl_c],
                 [1.0] * len(cl_c),
-            )
+            ),
+            True,
         )
     # care teams: per need, at most need_team_cap newcomers (u[need, volunteer] >= y[p])
     n_cols = n_pairs + n_tasks
@@ -406,103 +427,105 @@ def supply_bound(
         ub = None
     c = np.zeros(n_cols)
     c[n_pairs : n_pairs + n_tasks] = -p.task_weight[tasks]
-    build_seconds = time.perf_counter() - t0
-    left = max(time_limit - build_seconds, 0.01)
-    b_ub = np.array(rhs) if rhs else None
-    eq_csr = eq.tocsr()
-    if n_cols >= PDLP_MIN_COLUMNS:
-        limit = time_limit if deterministic else 0.95 * left
-        ub_duals, eq_duals = _pdlp_duals(c, ub, b_ub, eq_csr, limit, deterministic, safety_factor)
-    else:
-        res = linprog(
-            c,
-            A_ub=ub,
-            b_ub=b_ub,
-            A_eq=eq_csr,
-            b_eq=np.zeros(n_tasks),
-            bounds=(0.0, 1.0),
-            method="highs",
-            options={
-                "time_limit": time_limit * safety_factor if deterministic else left,
-                "presolve": True,
-            },
-        )
-        ub_duals, eq_duals = (
-            (res.ineqlin.marginals if rhs else None, res.eqlin.marginals)
-            if res.status == 0
-            else (None, None)
-        )
-    bound = None
-    if eq_duals is not None:
-        value = dual_value(-c, ub, b_ub, eq_csr, ub_duals, eq_duals)
-        bound = min(trivial, math.floor(value + SUM_MARGIN * max(1.0, abs(value))))
-    return SupplyBound(
-        bound,
-        trivial,
-        time.perf_counter() - t0,
-        len(rhs) + n_tasks,
-        n_cols,
-        build_seconds,
+    return SupplyLP(
+        options=options,
+        pairs=pairs,
+        tasks=tasks,
+        c=c,
+        ub=ub,
+        b_ub=np.array(rhs) if rhs else None,
+        eq=eq.tocsr(),
+        own=np.array(own, dtype=bool),
+        trivial=trivial,
+        build_seconds=time.perf_counter() - t0,
     )
 
 
-Piece = tuple[IntArray, float | None, float | None]
+def lp_duals(
+    lp: SupplyLP, time_limit: float, *, deterministic: bool = False, safety_factor: float = 10.0
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The LP's dual vectors (``<=`` rows, equalities), ``(None, None)`` without them.
+
+    HiGHS below :data:`PDLP_MIN_COLUMNS` columns (all or nothing: ``None``
+    when stopped by ``time_limit``), PDLP above (its vectors at the limit).
+    """
+    n_cols = len(lp.c)
+    if n_cols >= PDLP_MIN_COLUMNS:
+        limit = time_limit if deterministic else 0.95 * time_limit
+        return _pdlp_duals(lp.c, lp.ub, lp.b_ub, lp.eq, limit, deterministic, safety_factor)
+    res = linprog(
+        lp.c,
+        A_ub=lp.ub,
+        b_ub=lp.b_ub,
+        A_eq=lp.eq,
+        b_eq=np.zeros(lp.eq.shape[0]),
+        bounds=(0.0, 1.0),
+        method="highs",
+        options={
+            "time_limit": time_limit * safety_factor if deterministic else time_limit,
+            "presolve": True,
+        },
+    )
+    if res.status != 0:
+        return None, None
+    return (res.ineqlin.marginals if lp.ub is not None else None), res.eqlin.marginals
 
 
-def tighten(
+def bound_of(lp: SupplyLP, value: float) -> int:
+    """A relaxation's value as a bound on covered weight: rounded down, at most the trivial one."""
+    return min(lp.trivial, math.floor(value + SUM_MARGIN * max(1.0, abs(value))))
+
+
+def supply_bound(
     problem: Problem,
-    pieces: list[Piece],
-    plan: IntArray,
-    seconds: float,
+    options: IntArray,
+    time_limit: float = 60.0,
     *,
     deterministic: bool = False,
     safety_factor: float = 10.0,
-) -> tuple[list[Piece], dict[str, float]]:
-    """The pieces of a plan's bound, each with the supply relaxation's bound where it may help.
+) -> SupplyBound:
+    """Bound the covered weight of any plan of ``options`` by the supply relaxation.
 
-    A piece (an independent component: its options, the engine's bound and a
-    relaxation's) whose plan already reaches its best bound is left as it is;
-    the others get :func:`supply_bound` as their relaxation's bound, smallest
-    first, each with what is left of ``seconds`` (wall clock); in
-    deterministic mode each with its share of ``seconds`` by its options
-    (so the same plan gets the same bound). A piece whose LP gives no bound
-    keeps what it had.
+    Parameters
+    ----------
+    problem
+        The problem.
+    options
+        Option indices (a component, a region, or all of them).
+    time_limit
+        Seconds for the LP, building included. HiGHS (small LPs) stopped by
+        it gives no bound (``bound is None``); PDLP (large ones) gives the
+        bound of its dual vector at that moment.
+    deterministic
+        Same input, same bound: HiGHS runs to its end and PDLP for a number
+        of iterations (``time_limit`` worth, :data:`PDLP_WORK_PER_SECOND`);
+        ``safety_factor`` times ``time_limit`` of wall clock is the safety net.
+    safety_factor
+        See ``deterministic``.
 
     Returns
     -------
-    pieces, stats
-        The pieces and ``{"supply_lps", "supply_seconds"}``: LPs solved and
-        seconds spent.
+    SupplyBound
     """
-    p = problem
-    covered = covered_tasks(p, plan)
     t0 = time.perf_counter()
-    out = list(pieces)
-    todo: list[int] = []
-    for k in sorted(range(len(out)), key=lambda i: len(out[i][0])):
-        options, engine, relaxed = out[k]
-        tasks = np.unique(p.opt_task[options])
-        best = min(
-            float(p.task_weight[tasks].sum()),
-            math.inf if engine is None else engine,
-            math.inf if relaxed is None else relaxed,
-        )
-        if float(p.task_weight[tasks[covered[tasks]]].sum()) < best - 1e-9:
-            todo.append(k)  # not proven optimal: worth tightening
-    total = sum(len(out[k][0]) for k in todo)
-    solved = 0
-    for k in todo:
-        options, engine, relaxed = out[k]
-        if deterministic:
-            left = seconds * len(options) / max(total, 1)
-        else:
-            left = seconds - (time.perf_counter() - t0)
-        if left <= 0:
-            break
-        sb = supply_bound(
-            p, options, left, deterministic=deterministic, safety_factor=safety_factor
-        )
-        if sb.bound is not None:
-            solved += 1
-            out[k] = (options, engine, sb.bound if relaxed is None else min(relaxed, sb.bound))
-    return out, {"supply_lps": solved, "supply_seconds": round(time.perf_counter() - t0, 3)}
+    lp = supply_lp(problem, options)
+    if lp is None:
+        return SupplyBound(0, 0, time.perf_counter() - t0, 0, 0)
+    left = max(time_limit - lp.build_seconds, 0.01)
+    ub_duals, eq_duals = lp_duals(
+        lp,
+        time_limit if deterministic else left,
+        deterministic=deterministic,
+        safety_factor=safety_factor,
+    )
+    bound = None
+    if eq_duals is not None:
+        bound = bound_of(lp, dual_value(-lp.c, lp.ub, lp.b_ub, lp.eq, ub_duals, eq_duals))
+    return SupplyBound(
+        bound,
+        lp.trivial,
+        time.perf_counter() - t0,
+        (0 if lp.b_ub is None else len(lp.b_ub)) + lp.eq.shape[0],
+        len(lp.c),
+        lp.build_seconds,
+    )

@@ -9,7 +9,7 @@ than the trivial one (each day exact; each volunteer's week exact).
 from matchkracht.solver.base import Solution, Solver
 from matchkracht.solver.bounds import DayBound, day_bound
 from matchkracht.solver.cpsat import CpSatSolver
-from matchkracht.solver.cpsat.weeks import WeeksBound, weeks_bound
+from matchkracht.solver.cpsat.exact_weeks import WeeksBound, weeks_bound
 from matchkracht.solver.greedy import (
     GreedySolver,
     ScarceFirstSolver,

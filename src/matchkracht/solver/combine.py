@@ -13,7 +13,7 @@ the smallest valid bound counts:
 * a relaxation's bound, where one was computed: the supply relaxation of
   :func:`~matchkracht.solver.cpsat.supply.supply_bound`, an LP over (task,
   volunteer) pairs of the whole component, tightened with every volunteer's
-  exact week (:func:`~matchkracht.solver.cpsat.weeks.weeks_bound`), which the
+  exact week (:func:`~matchkracht.solver.cpsat.exact_weeks.weeks_bound`), which the
   engine computes for every component whose plan it has not proven optimal (a
   component split into regions included: the LP sees the whole component,
   each volunteer's time counted once).

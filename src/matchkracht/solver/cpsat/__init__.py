@@ -23,7 +23,7 @@ The modules: ``budget`` (time and tuning numbers, :class:`Budget`), ``rules``,
 registry, building a model), ``model`` (the model wrapper), ``warmstart``
 (starts and repairs), ``restrict`` (the options a large part's later tiers
 search among), ``decompose``, ``engine`` (:class:`CpSatSolver`, the loops),
-``supply`` and ``weeks`` (the bound after the search).
+``supply`` and ``exact_weeks`` (the bound after the search).
 """
 
 from matchkracht.problem.occupancy import Calendar, Prior, face_keys

@@ -122,7 +122,7 @@ FULL_WORKER_MAX_OPTIONS = MAX_COMPONENT
 FILL_SHARE = 0.02
 FILL_CHECKS_PER_SECOND = 100_000
 #: After the fill: at most this share of the time limit (wall clock) for the LPs of
-#: the supply relaxation (:func:`~matchkracht.solver.cpsat.weeks.tighten`) of the
+#: the supply relaxation (:func:`~matchkracht.solver.cpsat.exact_weeks.tighten`) of the
 #: components whose plan is not proven optimal. Taken from what
 #: :data:`DEADLINE_SHARE` leaves. Measured on an idle 2-core machine: the base
 #: municipality's LP (40,540 pairs) in 0.7 s, the base region's (533,181 pairs)

@@ -34,6 +34,7 @@ from matchkracht.solver.base import Solution
 from matchkracht.solver.combine import busy_slack, prior_slack, trivial_bound, whole_bound
 from matchkracht.solver.cpsat.budget import Budget, configure, tier_share
 from matchkracht.solver.cpsat.decompose import Part, complete_teams, fitting_hint, split_parts
+from matchkracht.solver.cpsat.exact_weeks import tighten
 from matchkracht.solver.cpsat.fill import cover_open
 from matchkracht.solver.cpsat.linear import BoolArray, IntArray
 from matchkracht.solver.cpsat.model import Model, maximize, solution
@@ -48,7 +49,6 @@ from matchkracht.solver.cpsat.tiers import (
     restricted_model,
     solve_steps,
 )
-from matchkracht.solver.cpsat.weeks import tighten
 from matchkracht.solver.greedy import familiar_first_options
 
 if TYPE_CHECKING:

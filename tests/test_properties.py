@@ -140,6 +140,17 @@ def covered_weight(p: mk.Problem, options: npt.NDArray[np.int64]) -> int:
     return int(p.task_weight[counts >= p.task_needed].sum())
 
 
+def tiny(f: dict[str, Any]) -> tuple[int, list[mk.Problem]]:
+    """The brute-force optimum of a small random registry, and its problem unpruned and pruned.
+
+    Registries with more than 16 options are skipped (``assume``).
+    """
+    reg = make(f)
+    full = mk.build_problem(reg, b.WEEK, prune=False)
+    assume(full.num_options <= 16)
+    return brute_force(full), [full, mk.build_problem(reg, b.WEEK)]
+
+
 def brute_force(p: mk.Problem) -> int:
     """Best covered weight over all subsets of options, feasibility checked from scratch.
 
@@ -219,11 +230,7 @@ def test_cpsat_covers_at_least_the_greedy(f: dict[str, Any]) -> None:
 @SETTINGS
 @given(frames(max_width=15, max_needs=4, max_vols=3))
 def test_cpsat_equals_brute_force_on_tiny_instances(f: dict[str, Any]) -> None:
-    reg = make(f)
-    full = mk.build_problem(reg, b.WEEK, prune=False)
-    assume(full.num_options <= 16)
-    best = brute_force(full)
-    p = mk.build_problem(reg, b.WEEK)  # with dominated starts pruned: must not lose value
+    best, (_, p) = tiny(f)  # p: with dominated starts pruned, must not lose value
     sol = mk.CpSatSolver(**SOLVE).solve(p)
     assert sol.status == "optimal"
     assert covered_weight(p, sol.options) == best
@@ -285,10 +292,7 @@ def test_the_reported_bound_is_never_below_any_plan(f: dict[str, Any], how: str)
     from matchkracht.solver.cpsat import budget
 
     reg = make(f)
-    full = mk.build_problem(reg, b.WEEK, prune=False)
-    assume(full.num_options <= 16)
-    best = brute_force(full)
-    p = mk.build_problem(reg, b.WEEK)
+    best, (_, p) = tiny(f)
     # "split": every component is split into regions of a few options, solved in turn
     # (the regions' bounds widened by what the regions before took); "apart": the same
     # regions made independent (widened by the volunteers each left out); "large":

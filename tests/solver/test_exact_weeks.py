@@ -7,9 +7,9 @@ from typing import Any
 import builders as b
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
-from test_properties import SETTINGS, brute_force, frames, make
+from test_properties import SETTINGS, frames, tiny
 
 import matchkracht as mk
 from matchkracht.solver.cpsat import exact_weeks as weeks
@@ -67,11 +67,8 @@ def test_without_time_for_weeks_it_is_the_lp_bound(monkeypatch: pytest.MonkeyPat
 def test_the_weeks_bound_is_never_below_the_brute_force_optimum(
     f: dict[str, Any], with_plan: bool
 ) -> None:
-    reg = make(f)
-    full = mk.build_problem(reg, b.WEEK, prune=False)
-    assume(full.num_options <= 16)
-    best = brute_force(full)
-    for p in (full, mk.build_problem(reg, b.WEEK)):
+    best, problems = tiny(f)
+    for p in problems:
         plan = mk.GreedySolver().solve(p).options if with_plan else None
         wb = weeks_bound(p, _all(p), 10.0, plan=plan)
         assert wb.bound is not None and wb.lp_bound is not None

@@ -7,9 +7,9 @@ from typing import Any
 import builders as b
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
-from test_properties import SETTINGS, brute_force, frames, make
+from test_properties import SETTINGS, frames, tiny
 
 import matchkracht as mk
 from matchkracht.data.horizon import Horizon
@@ -139,14 +139,11 @@ def test_the_supply_bound_is_never_below_the_brute_force_optimum(
 
     from matchkracht.solver.cpsat import supply
 
-    reg = make(f)
-    full = mk.build_problem(reg, b.WEEK, prune=False)
-    assume(full.num_options <= 16)
-    best = brute_force(full)
+    best, problems = tiny(f)
     # pdlp: the first-order method, stopped at a loose tolerance (a rough dual)
     patch = {"PDLP_MIN_COLUMNS": 0, "PDLP_EPS": 1e-2} if pdlp else {"PDLP_MIN_COLUMNS": 10**9}
     with mock.patch.multiple(supply, **patch):
-        for p in (full, mk.build_problem(reg, b.WEEK)):
+        for p in problems:
             sb = supply_bound(p, _all(p), time_limit=10)
             assert sb.bound is not None
             assert best <= sb.bound <= sb.trivial

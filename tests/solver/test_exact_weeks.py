@@ -48,14 +48,14 @@ def test_without_time_for_weeks_it_is_the_lp_bound(monkeypatch: pytest.MonkeyPat
     p = _three_in_a_morning()
     optimum = b.optimal_covered_weight(p)
     jump = {"by": 0.0}
-    solve_lp = weeks.lp_duals
+    solve_lp = weeks.solve_lp
 
     def lp_then_late(*args: Any, **kw: Any) -> Any:
-        duals = solve_lp(*args, **kw)
+        solved = solve_lp(*args, **kw)
         jump["by"] = 3600.0
-        return duals
+        return solved
 
-    monkeypatch.setattr(weeks, "lp_duals", lp_then_late)
+    monkeypatch.setattr(weeks, "solve_lp", lp_then_late)
     monkeypatch.setattr(weeks.time, "perf_counter", lambda: time.monotonic() + jump["by"])
     wb = weeks_bound(p, _all(p), 10.0)
     assert wb.lp_bound is not None

@@ -194,8 +194,10 @@ class Calendar:
         Each must fit on its own (:meth:`fits`), and the newcomers they bring
         into the need's care team together must leave it within its cap.
         """
-        if not all(self.fits(o) for o in options):
-            return False
+        return all(self.fits(o) for o in options) and self._team_room(options)
+
+    def _team_room(self, options: list[int]) -> bool:
+        """Whether the newcomers of a team's options leave its care team within its cap."""
         p = self.p
         newcomers = {int(p.opt_vol[o]) for o in options if self.joins(o)}
         if not newcomers:
@@ -210,7 +212,7 @@ class Calendar:
         come before newcomers, so a capped team takes no newcomer it need not.
         """
         group = sorted((o for o in options if self.fits(o)), key=self.joins)
-        if len(group) >= need and self.fits_together(group[:need]):
+        if len(group) >= need and self._team_room(group[:need]):
             return group[:need]
         return None
 

@@ -121,9 +121,9 @@ FULL_WORKER_MAX_OPTIONS = MAX_COMPONENT
 #: province (540 s) the fill used 229,000 checks (1.4 s) and covered 2.0 points more.
 FILL_SHARE = 0.02
 FILL_CHECKS_PER_SECOND = 100_000
-#: After the fill: at most this share of the time limit (wall clock) for the LPs of
-#: the supply relaxation (:func:`~matchkracht.solver.cpsat.exact_weeks.tighten`) of the
-#: components whose plan is not proven optimal. Taken from what
+#: After the fill: at most this share of the time limit (wall clock) for the bound of
+#: the components whose plan is not proven optimal: the supply relaxation's LP, then
+#: rounds of volunteers' exact weeks (:func:`~matchkracht.solver.cpsat.exact_weeks.tighten`). Taken from what
 #: :data:`DEADLINE_SHARE` leaves. Measured on an idle 2-core machine: the base
 #: municipality's LP (40,540 pairs) in 0.7 s, the base region's (533,181 pairs)
 #: in 13.5 s.

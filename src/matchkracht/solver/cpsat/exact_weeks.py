@@ -46,7 +46,7 @@ from matchkracht.problem.core import IntArray, Problem
 from matchkracht.problem.occupancy import covered_tasks
 from matchkracht.solver.cpsat.linear import groups, lsum
 from matchkracht.solver.cpsat.rules import interval_cliques
-from matchkracht.solver.cpsat.supply import SupplyLP, bound_of, dual_value, lp_duals, supply_lp
+from matchkracht.solver.cpsat.supply import SupplyLP, bound_of, solve_lp, supply_lp
 
 __all__ = ["SINGLETON_PAIRS", "Piece", "WeeksBound", "tighten", "weeks_bound"]
 
@@ -133,6 +133,9 @@ class _Lagrangian:
     problem: Problem
     lp: SupplyLP
     priced: IntArray  # ub rows priced (not a volunteer's own)
+    priced_ub: sp.csr_matrix | None  # those rows of lp.ub
+    own: IntArray  # ub rows that are a volunteer's own
+    own_ub: sp.csr_matrix | None  # those rows of lp.ub
     own_vol: IntArray  # per own row, its volunteer
     vol_ids: list[int]  # volunteers, in the order of vol_options
     vol_options: list[IntArray]  # per volunteer, positions into lp.options
@@ -141,19 +144,23 @@ class _Lagrangian:
     @classmethod
     def of(cls, problem: Problem, lp: SupplyLP) -> _Lagrangian:
         p = problem
-        rows = np.arange(0 if lp.b_ub is None else len(lp.b_ub))
-        own_rows = rows[lp.own] if lp.ub is not None else rows
+        rows = np.arange(len(lp.own))  # lp.own has one entry per ub row (none without ub)
+        priced, own = rows[~lp.own], rows[lp.own]
+        priced_ub = lp.ub[priced] if lp.ub is not None and len(priced) else None
+        own_ub = lp.ub[own] if lp.ub is not None and len(own) else None
         own_vol = np.zeros(0, dtype=np.int64)
-        if lp.ub is not None and len(own_rows):
-            sub = lp.ub[own_rows]
-            first = sub.indices[sub.indptr[:-1]]
+        if own_ub is not None:
+            first = own_ub.indices[own_ub.indptr[:-1]]  # each own row's first pair names it
             own_vol = p.pair_vol[lp.pairs[first]].astype(np.int64)
         vols = p.opt_vol[lp.options]
         vol_groups = groups(vols)
         return cls(
             problem=p,
             lp=lp,
-            priced=rows[~lp.own] if lp.ub is not None else rows,
+            priced=priced,
+            priced_ub=priced_ub,
+            own=own,
+            own_ub=own_ub,
             own_vol=own_vol,
             vol_ids=[int(vols[g[0]]) for g in vol_groups],
             vol_options=vol_groups,
@@ -175,16 +182,14 @@ class _Lagrangian:
         const = 0.0
         own_term = np.zeros(max(self.vol_ids, default=-1) + 1)
         own_reduced = np.zeros(len(weight))
-        if lp.ub is not None and ub_duals is not None and lp.b_ub is not None:
+        if ub_duals is not None and lp.b_ub is not None:
             lam = np.minimum(ub_duals, 0.0)
-            if len(self.priced):
-                priced = lp.ub[self.priced]
-                reduced = reduced + priced.T @ lam[self.priced]
+            if self.priced_ub is not None:
+                reduced = reduced + self.priced_ub.T @ lam[self.priced]
                 const -= float(lam[self.priced] @ lp.b_ub[self.priced])
-            own = np.flatnonzero(lp.own)
-            if len(own):
-                own_reduced = lp.ub[own].T @ lam[own]
-                np.add.at(own_term, self.own_vol, -lam[own] * lp.b_ub[own])
+            if self.own_ub is not None:
+                own_reduced = self.own_ub.T @ lam[self.own]
+                np.add.at(own_term, self.own_vol, -lam[self.own] * lp.b_ub[self.own])
         total = const + float(np.maximum(reduced[n_pairs:], 0.0).sum())
         # the LP's terms of each volunteer: their own rows priced too
         surrogate = np.maximum(reduced[:n_pairs] + own_reduced[:n_pairs], 0.0)
@@ -230,8 +235,8 @@ def _master(
     )
     blocks = [sp.hstack([convex, sp.csr_matrix((len(lag.vol_ids), rest))])]
     b = [np.ones(len(lag.vol_ids))]
-    if lp.ub is not None and lp.b_ub is not None and len(lag.priced):
-        priced = lp.ub[lag.priced]
+    if lag.priced_ub is not None and lp.b_ub is not None:
+        priced = lag.priced_ub
         blocks.insert(0, sp.hstack([priced[:, :n_pairs] @ incidence, priced[:, n_pairs:]]))
         b.insert(0, lp.b_ub[lag.priced])
     c = np.concatenate([np.zeros(n_weeks), lp.c[n_pairs:]])
@@ -292,14 +297,11 @@ def weeks_bound(
     lp = supply_lp(p, np.asarray(options, dtype=np.int64))
     if lp is None:
         return WeeksBound(0, 0, 0, time.perf_counter() - t0)
-    left = max(time_limit - lp.build_seconds, 0.01)
-    ub_duals, eq_duals = lp_duals(
-        lp, time_limit if deterministic else left, deterministic=deterministic,
-        safety_factor=safety_factor,
-    )  # fmt: skip
-    if eq_duals is None:
+    ub_duals, eq_duals, lp_bound = solve_lp(
+        lp, time_limit, deterministic=deterministic, safety_factor=safety_factor
+    )
+    if eq_duals is None or lp_bound is None:
         return WeeksBound(None, None, 0, time.perf_counter() - t0)
-    lp_bound = bound_of(lp, dual_value(-lp.c, lp.ub, lp.b_ub, lp.eq, ub_duals, eq_duals))
     best = float(lp_bound)
     lag = _Lagrangian.of(p, lp)
     deadline = t0 + (time_limit * safety_factor if deterministic else time_limit)

@@ -31,8 +31,8 @@ covered weight ``sum(w[t] z[t])`` subject to
 Every plan satisfies these (set ``y`` to the pairs it uses and ``z`` to the
 tasks it covers), so the LP's optimum is an upper bound on the covered
 weight of every plan; rounded down, since weights are whole numbers. What it
-leaves out (starts, overlaps between flexible options, care teams, locks)
-only makes the bound weaker, never wrong.
+leaves out (starts, overlaps between flexible options, locks) only makes the
+bound weaker, never wrong.
 
 The bound is not the solver's reported optimum but the value of the dual
 solution it returns (:func:`dual_value`): by weak duality every dual vector
@@ -64,6 +64,7 @@ __all__ = [
     "bound_of",
     "dual_value",
     "lp_duals",
+    "solve_lp",
     "supply_bound",
     "supply_lp",
 ]
@@ -476,6 +477,27 @@ def bound_of(lp: SupplyLP, value: float) -> int:
     return min(lp.trivial, math.floor(value + SUM_MARGIN * max(1.0, abs(value))))
 
 
+def solve_lp(
+    lp: SupplyLP, time_limit: float, *, deterministic: bool = False, safety_factor: float = 10.0
+) -> tuple[np.ndarray | None, np.ndarray | None, int | None]:
+    """The LP's dual vectors and their bound (``None`` without duals), building counted.
+
+    ``time_limit`` includes ``lp.build_seconds`` in wall-clock mode; in
+    deterministic mode it is the whole budget of :func:`lp_duals`.
+    """
+    left = max(time_limit - lp.build_seconds, 0.01)
+    ub_duals, eq_duals = lp_duals(
+        lp,
+        time_limit if deterministic else left,
+        deterministic=deterministic,
+        safety_factor=safety_factor,
+    )
+    if eq_duals is None:
+        return ub_duals, None, None
+    value = dual_value(-lp.c, lp.ub, lp.b_ub, lp.eq, ub_duals, eq_duals)
+    return ub_duals, eq_duals, bound_of(lp, value)
+
+
 def supply_bound(
     problem: Problem,
     options: IntArray,
@@ -511,16 +533,7 @@ def supply_bound(
     lp = supply_lp(problem, options)
     if lp is None:
         return SupplyBound(0, 0, time.perf_counter() - t0, 0, 0)
-    left = max(time_limit - lp.build_seconds, 0.01)
-    ub_duals, eq_duals = lp_duals(
-        lp,
-        time_limit if deterministic else left,
-        deterministic=deterministic,
-        safety_factor=safety_factor,
-    )
-    bound = None
-    if eq_duals is not None:
-        bound = bound_of(lp, dual_value(-lp.c, lp.ub, lp.b_ub, lp.eq, ub_duals, eq_duals))
+    _, _, bound = solve_lp(lp, time_limit, deterministic=deterministic, safety_factor=safety_factor)
     return SupplyBound(
         bound,
         lp.trivial,
